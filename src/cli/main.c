@@ -1,0 +1,2 @@
+/* placeholder */
+int main (void); int main (void) { return 0; }
