@@ -1,2 +1,89 @@
-/* placeholder */
-int main (void); int main (void) { return 0; }
+/* main.c - mailscope-cli: sets up translations and dispatches to one
+ * command (decode now; serve, client, capture and demo as they arrive). */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "ms-cli.h"
+
+typedef struct {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *description;   /* N_() */
+} MsCliCommand;
+
+static const MsCliCommand commands[] = {
+  { "decode", ms_cmd_decode, N_("Explain the mail sessions recorded in a capture file") },
+};
+
+void
+ms_cli_error (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  /* One line, whatever the message holds. */
+  for (char *p = msg; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  g_strchomp (msg);
+  fprintf (stderr, "mailscope-cli: %s\n", msg);
+}
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "%s\n  mailscope-cli %s\n\n%s\n", _("Usage:"), _("COMMAND [OPTIONS…]"),
+           _("Commands:"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].description));
+  fprintf (out, "  %-10s %s\n\n%s\n", "help", _("Show this list"),
+           _("Run “mailscope-cli COMMAND --help” for the options of a command."));
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  /* Running from the build tree, tests point at the freshly built .mo files. */
+  bindtextdomain (GETTEXT_PACKAGE, localedir && localedir[0] ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("mailscope-cli");
+
+  if (argc < 2)
+    {
+      print_help (stderr);
+      return MS_CLI_EXIT_USAGE;
+    }
+  const char *name = argv[1];
+  if (strcmp (name, "help") == 0 || strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0)
+    {
+      if (argc > 2)
+        for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+          if (strcmp (argv[2], commands[i].name) == 0)
+            {
+              char *sub[] = { argv[2], (char *) "--help", NULL };
+              return commands[i].run (2, sub);
+            }
+      print_help (stdout);
+      return MS_CLI_EXIT_OK;
+    }
+  if (strcmp (name, "--version") == 0)
+    {
+      printf ("mailscope-cli %s\n", PACKAGE_VERSION);
+      return MS_CLI_EXIT_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (name, commands[i].name) == 0)
+      return commands[i].run (argc - 1, argv + 1);
+
+  ms_cli_error (_("unknown command “%s” (try “mailscope-cli help”)"), name);
+  return MS_CLI_EXIT_USAGE;
+}

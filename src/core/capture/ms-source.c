@@ -1,2 +1,436 @@
-/* placeholder */
-typedef int ms_placeholder_t;
+/* ms-source.c - packet sources over libpcap: pcap and pcapng files, live
+ * interfaces, BPF filters and optional pcap dump of what was read. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <pcap/pcap.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "mailscope/ms-source.h"
+
+/* Default live snapshot length: large enough for any frame with offloads. */
+#define MS_SOURCE_DEFAULT_SNAPLEN 262144
+/* Live read timeout: short, so the caller can poll a stop flag often. */
+#define MS_SOURCE_LIVE_TIMEOUT_MS 100
+/* Bytes of the file we look at to tell pcap from pcapng from anything else. */
+#define MS_SOURCE_MAGIC_LEN 4
+
+typedef enum {
+  MS_FILE_NONE,
+  MS_FILE_PCAP,
+  MS_FILE_PCAPNG,
+} MsFileKind;
+
+struct _MsSource {
+  pcap_t *pcap;
+  char *name;            /* file path or interface name, for messages */
+  gboolean live;
+  MsFileKind kind;
+  int linktype;          /* MS_LINK_* */
+  gboolean nano;         /* timestamps are in nanoseconds */
+  guint32 number;        /* frames returned so far */
+  pcap_dumper_t *dumper;
+};
+
+G_DEFINE_QUARK (ms-source-error-quark, ms_source_error)
+
+/* Maps a DLT value from libpcap to the MS_LINK_* value, or -1. DLT_RAW differs
+ * between platforms (12 or 14) but is always LINKTYPE_RAW in files. */
+static int
+ms_link_from_dlt (int dlt)
+{
+  switch (dlt)
+    {
+    case MS_LINK_NULL:
+    case MS_LINK_ETHERNET:
+    case MS_LINK_RAW:
+    case MS_LINK_LOOP:
+    case MS_LINK_LINUX_SLL:
+    case MS_LINK_IPV4:
+    case MS_LINK_IPV6:
+    case MS_LINK_LINUX_SLL2:
+      return dlt;
+    case 12:
+    case 14:
+      return MS_LINK_RAW;
+    default:
+      return -1;
+    }
+}
+
+const char *
+ms_link_name (int linktype)
+{
+  switch (linktype)
+    {
+    case MS_LINK_NULL:
+      return "BSD loopback";
+    case MS_LINK_ETHERNET:
+      return "Ethernet";
+    case MS_LINK_RAW:
+    case 12:
+    case 14:
+      return "Raw IP";
+    case MS_LINK_LOOP:
+      return "OpenBSD loopback";
+    case MS_LINK_LINUX_SLL:
+      return "Linux cooked";
+    case MS_LINK_IPV4:
+      return "Raw IPv4";
+    case MS_LINK_IPV6:
+      return "Raw IPv6";
+    case MS_LINK_LINUX_SLL2:
+      return "Linux cooked v2";
+    default:
+      return NULL;
+    }
+}
+
+/* Classifies the first bytes of a file. */
+static MsFileKind
+ms_sniff_magic (const guint8 *m, gsize n)
+{
+  static const guint8 magics[][MS_SOURCE_MAGIC_LEN] = {
+    { 0xa1, 0xb2, 0xc3, 0xd4 }, /* pcap, microseconds */
+    { 0xa1, 0xb2, 0x3c, 0x4d }, /* pcap, nanoseconds */
+    { 0xa1, 0xb2, 0xcd, 0x34 }, /* pcap, Kuznetzov's patched format */
+  };
+
+  if (n < MS_SOURCE_MAGIC_LEN)
+    return MS_FILE_NONE;
+  if (m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a)
+    return MS_FILE_PCAPNG;
+  for (gsize i = 0; i < G_N_ELEMENTS (magics); i++)
+    {
+      const guint8 *k = magics[i];
+      if (memcmp (m, k, MS_SOURCE_MAGIC_LEN) == 0)
+        return MS_FILE_PCAP;
+      if (m[0] == k[3] && m[1] == k[2] && m[2] == k[1] && m[3] == k[0])
+        return MS_FILE_PCAP;
+    }
+  return MS_FILE_NONE;
+}
+
+/* Sets `error` for a link type we do not decode and returns FALSE; TRUE when
+ * the link type is supported (src->linktype is then set). */
+static gboolean
+ms_source_check_link (MsSource *src, GError **error)
+{
+  int dlt = pcap_datalink (src->pcap);
+  int link = ms_link_from_dlt (dlt);
+
+  if (link < 0)
+    {
+      const char *name = pcap_datalink_val_to_name (dlt);
+      if (name != NULL)
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_LINKTYPE,
+                     _("%s: link type %d (%s) is not supported; Mailscope reads "
+                       "Ethernet, Linux cooked v1/v2, BSD loopback and raw IP"),
+                     src->name, dlt, name);
+      else
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_LINKTYPE,
+                     _("%s: link type %d is not supported; Mailscope reads "
+                       "Ethernet, Linux cooked v1/v2, BSD loopback and raw IP"),
+                     src->name, dlt);
+      return FALSE;
+    }
+  src->linktype = link;
+  return TRUE;
+}
+
+/* Opens a capture file: NULL with a one-line error when it is missing,
+ * unreadable, not a capture, damaged at the start or of a foreign link type. */
+MsSource *
+ms_source_open_file (const char *path, GError **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  guint8 magic[MS_SOURCE_MAGIC_LEN];
+  MsSource *src;
+  MsFileKind kind;
+  FILE *fp;
+  gsize n;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  fp = g_fopen (path, "rb");
+  if (fp == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("cannot open %s: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  n = fread (magic, 1, sizeof magic, fp);
+  kind = ms_sniff_magic (magic, n);
+  if (kind == MS_FILE_NONE)
+    {
+      int saved = ferror (fp) ? errno : 0;
+      fclose (fp);
+      if (saved != 0)
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                     _("cannot read %s: %s"), path, g_strerror (saved));
+      else
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                     _("%s is not a pcap or pcapng capture"), path);
+      return NULL;
+    }
+  rewind (fp);
+
+  src = g_new0 (MsSource, 1);
+  src->name = g_strdup (path);
+  src->kind = kind;
+  src->nano = TRUE;
+  /* libpcap takes the FILE over and closes it in pcap_close(). */
+  src->pcap = pcap_fopen_offline_with_tstamp_precision (fp, PCAP_TSTAMP_PRECISION_NANO,
+                                                         errbuf);
+  if (src->pcap == NULL)
+    {
+      fclose (fp);
+      g_strchomp (errbuf);
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("%s is a damaged capture: %s"), path, errbuf);
+      ms_source_close (src);
+      return NULL;
+    }
+  if (!ms_source_check_link (src, error))
+    {
+      ms_source_close (src);
+      return NULL;
+    }
+  return src;
+}
+
+/* Opens `iface` for live capture; NULL with MS_SOURCE_ERROR_PERMISSION when
+ * the process may not capture, _FILTER for a bad filter, _OPEN otherwise. */
+MsSource *
+ms_source_open_live (const char *iface, const char *filter, int snaplen,
+                     GError **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  MsSource *src;
+  int rc;
+
+  g_return_val_if_fail (iface != NULL, NULL);
+
+  src = g_new0 (MsSource, 1);
+  src->name = g_strdup (iface);
+  src->live = TRUE;
+  src->pcap = pcap_create (iface, errbuf);
+  if (src->pcap == NULL)
+    {
+      g_strchomp (errbuf);
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("cannot capture on %s: %s"), iface, errbuf);
+      ms_source_close (src);
+      return NULL;
+    }
+  pcap_set_snaplen (src->pcap, snaplen > 0 ? snaplen : MS_SOURCE_DEFAULT_SNAPLEN);
+  pcap_set_immediate_mode (src->pcap, 1);
+  pcap_set_timeout (src->pcap, MS_SOURCE_LIVE_TIMEOUT_MS);
+  src->nano = pcap_set_tstamp_precision (src->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
+
+  rc = pcap_activate (src->pcap);
+  if (rc < 0)
+    {
+      const char *prg = g_get_prgname ();
+      switch (rc)
+        {
+        case PCAP_ERROR_PERM_DENIED:
+        case PCAP_ERROR_PROMISC_PERM_DENIED:
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_PERMISSION,
+                       _("no permission to capture on %s: run as root, or grant "
+                         "the capability with `setcap cap_net_raw,cap_net_admin=eip %s`"),
+                       iface, prg ? prg : "mailscope");
+          break;
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                       _("there is no network interface named %s"), iface);
+          break;
+        case PCAP_ERROR_IFACE_NOT_UP:
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                       _("cannot capture on %s: the interface is down"), iface);
+          break;
+        default:
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                       _("cannot capture on %s: %s"), iface, pcap_geterr (src->pcap));
+          break;
+        }
+      ms_source_close (src);
+      return NULL;
+    }
+  if (src->nano)
+    src->nano = pcap_get_tstamp_precision (src->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+
+  if (!ms_source_check_link (src, error))
+    {
+      ms_source_close (src);
+      return NULL;
+    }
+
+  if (filter != NULL && *filter != '\0')
+    {
+      struct bpf_program prog;
+
+      if (pcap_compile (src->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+        {
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_FILTER,
+                       _("invalid capture filter “%s”: %s"), filter,
+                       pcap_geterr (src->pcap));
+          ms_source_close (src);
+          return NULL;
+        }
+      rc = pcap_setfilter (src->pcap, &prog);
+      pcap_freecode (&prog);
+      if (rc < 0)
+        {
+          g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_FILTER,
+                       _("cannot apply capture filter “%s”: %s"), filter,
+                       pcap_geterr (src->pcap));
+          ms_source_close (src);
+          return NULL;
+        }
+    }
+  return src;
+}
+
+/* Returns 1 with a frame, 0 at the end (or after ms_source_break), 2 on a live
+ * timeout, -1 with `error` set (TRUNCATED for a file cut inside a record). */
+int
+ms_source_next (MsSource *src, MsFrame *frame, GError **error)
+{
+  struct pcap_pkthdr *hdr;
+  const u_char *data;
+  gint64 offset = -1;
+  int rc;
+
+  g_return_val_if_fail (src != NULL && src->pcap != NULL, -1);
+
+  if (!src->live && src->kind == MS_FILE_PCAP)
+    {
+      FILE *fp = pcap_file (src->pcap);
+      if (fp != NULL)
+        offset = ftello (fp);
+    }
+
+  rc = pcap_next_ex (src->pcap, &hdr, &data);
+  if (rc == 0)
+    return 2;
+  if (rc == PCAP_ERROR_BREAK)
+    return 0;
+  if (rc < 0)
+    {
+      const char *msg = pcap_geterr (src->pcap);
+
+      if (!src->live && strstr (msg, "truncated") != NULL)
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_TRUNCATED,
+                     _("%s is truncated: the capture ends in the middle of frame %u"),
+                     src->name, src->number + 1);
+      else
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_READ,
+                     _("cannot read %s after frame %u: %s"), src->name, src->number,
+                     msg);
+      return -1;
+    }
+
+  src->number++;
+  frame->number = src->number;
+  frame->ts_nsec = (gint64) hdr->ts.tv_sec * G_GINT64_CONSTANT (1000000000)
+                   + (gint64) hdr->ts.tv_usec * (src->nano ? 1 : 1000);
+  frame->data = data;
+  frame->caplen = hdr->caplen;
+  frame->len = hdr->len;
+  frame->linktype = src->linktype;
+  frame->file_offset = offset;
+
+  if (src->dumper != NULL)
+    pcap_dump ((u_char *) src->dumper, hdr, data);
+  return 1;
+}
+
+int
+ms_source_linktype (MsSource *src)
+{
+  g_return_val_if_fail (src != NULL, -1);
+  return src->linktype;
+}
+
+gboolean
+ms_source_is_live (MsSource *src)
+{
+  g_return_val_if_fail (src != NULL, FALSE);
+  return src->live;
+}
+
+int
+ms_source_get_fd (MsSource *src)
+{
+  g_return_val_if_fail (src != NULL, -1);
+  if (!src->live || src->pcap == NULL)
+    return -1;
+  return pcap_get_selectable_fd (src->pcap);
+}
+
+/* FALSE for a file source or when the kernel refuses the statistics. */
+gboolean
+ms_source_stats (MsSource *src, guint64 *received, guint64 *dropped)
+{
+  struct pcap_stat st;
+
+  g_return_val_if_fail (src != NULL, FALSE);
+  if (!src->live || pcap_stats (src->pcap, &st) < 0)
+    return FALSE;
+  if (received)
+    *received = st.ps_recv;
+  if (dropped)
+    *dropped = (guint64) st.ps_drop + st.ps_ifdrop;
+  return TRUE;
+}
+
+void
+ms_source_break (MsSource *src)
+{
+  g_return_if_fail (src != NULL);
+  if (src->pcap != NULL)
+    pcap_breakloop (src->pcap);
+}
+
+/* Frames returned by ms_source_next from now on are also written to `path`
+ * (replacing a previous dump). FALSE with MS_SOURCE_ERROR_OPEN when the file
+ * cannot be created. */
+gboolean
+ms_source_set_dump (MsSource *src, const char *path, GError **error)
+{
+  g_return_val_if_fail (src != NULL && src->pcap != NULL, FALSE);
+
+  if (src->dumper != NULL)
+    {
+      pcap_dump_close (src->dumper);
+      src->dumper = NULL;
+    }
+  if (path == NULL)
+    return TRUE;
+  src->dumper = pcap_dump_open (src->pcap, path);
+  if (src->dumper == NULL)
+    {
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("cannot write %s: %s"), path, pcap_geterr (src->pcap));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ms_source_close (MsSource *src)
+{
+  if (src == NULL)
+    return;
+  if (src->dumper != NULL)
+    pcap_dump_close (src->dumper);
+  if (src->pcap != NULL)
+    pcap_close (src->pcap);
+  g_free (src->name);
+  g_free (src);
+}

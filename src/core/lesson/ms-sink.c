@@ -1,2 +1,364 @@
-/* placeholder */
-typedef int ms_placeholder_t;
+/* ms-sink.c - the JSON Lines and text narration sinks. Both gather output
+ * in one large buffer and write it in big pieces, to a FILE* or a
+ * GOutputStream. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "mailscope/ms-sink.h"
+#include "ms-lesson-private.h"
+
+/* Output gathered before one write: large writes keep a big capture's
+ * decoding from being dominated by system calls. */
+#define MS_SINK_BUFFER_BYTES (256 * 1024)
+/* Narration lines held per open session; past it the session is printed
+ * early (and continued later) so a long session cannot fill memory. */
+#define MS_SINK_MAX_SESSION_LINES 2000
+/* Narration bytes held across all open sessions; past it the session being
+ * written to is printed early (a capture with thousands of open streams). */
+#define MS_SINK_MAX_HELD_BYTES (16 * 1024 * 1024)
+/* Columns for step explanations: readable on a projector and a terminal. */
+#define MS_SINK_WRAP_COLUMNS 76
+
+typedef enum { SINK_JSON, SINK_TEXT } SinkKind;
+
+/* Text held for one session until it closes. */
+typedef struct {
+  GString *text;
+  guint lines;
+  MsStep step;            /* step whose heading was printed last */
+  guint explained;        /* bit per step whose explanation was printed */
+  gboolean printed;       /* part of it was already printed */
+} Held;
+
+struct _MsSink {
+  SinkKind kind;
+  guint flags;
+  MsLesson *lesson;       /* borrowed */
+  FILE *fp;               /* borrowed; or */
+  GOutputStream *out;     /* owned ref */
+  GString *buf;
+  GError *error;          /* first write error */
+
+  /* JSON */
+  JsonGenerator *gen;
+  JsonNode *root;
+
+  /* text */
+  GHashTable *held;       /* session id → Held* */
+  gsize held_bytes;
+};
+
+/* --- output ------------------------------------------------------------ */
+
+/* Writes the buffer out; FALSE once any write failed. */
+static gboolean
+sink_flush (MsSink *sink)
+{
+  if (sink->error)
+    {
+      g_string_truncate (sink->buf, 0);
+      return FALSE;
+    }
+  if (sink->buf->len == 0)
+    return TRUE;
+  if (sink->fp)
+    {
+      if (fwrite (sink->buf->str, 1, sink->buf->len, sink->fp) != sink->buf->len)
+        g_set_error (&sink->error, G_IO_ERROR, g_io_error_from_errno (errno),
+                     _("Cannot write the output: %s"), g_strerror (errno));
+    }
+  else
+    g_output_stream_write_all (sink->out, sink->buf->str, sink->buf->len, NULL, NULL,
+                               &sink->error);
+  g_string_truncate (sink->buf, 0);
+  return sink->error == NULL;
+}
+
+static gboolean
+sink_maybe_flush (MsSink *sink)
+{
+  return sink->buf->len < MS_SINK_BUFFER_BYTES ? sink->error == NULL : sink_flush (sink);
+}
+
+static MsSink *
+sink_new (SinkKind kind, FILE *fp, GOutputStream *out, MsLesson *lesson, guint flags)
+{
+  MsSink *sink = g_new0 (MsSink, 1);
+  sink->kind = kind;
+  sink->flags = flags;
+  sink->lesson = lesson;
+  sink->fp = fp;
+  sink->out = out ? g_object_ref (out) : NULL;
+  sink->buf = g_string_sized_new (MS_SINK_BUFFER_BYTES + 4096);
+  if (kind == SINK_JSON)
+    {
+      sink->gen = json_generator_new ();
+      sink->root = json_node_new (JSON_NODE_OBJECT);
+    }
+  else
+    sink->held = g_hash_table_new (g_direct_hash, g_direct_equal);
+  return sink;
+}
+
+/* --- JSON -------------------------------------------------------------- */
+
+MsSink *
+ms_sink_new_json (FILE *fp, MsLesson *lesson, guint flags)
+{
+  g_return_val_if_fail (fp != NULL, NULL);
+  return sink_new (SINK_JSON, fp, NULL, lesson, flags);
+}
+
+MsSink *
+ms_sink_new_json_stream (GOutputStream *out, MsLesson *lesson, guint flags)
+{
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), NULL);
+  return sink_new (SINK_JSON, NULL, out, lesson, flags);
+}
+
+static void
+json_line (MsSink *sink, JsonObject *o)
+{
+  json_node_take_object (sink->root, o);
+  json_generator_set_root (sink->gen, sink->root);
+  json_generator_to_gstring (sink->gen, sink->buf);
+  g_string_append_c (sink->buf, '\n');
+}
+
+/* --- text -------------------------------------------------------------- */
+
+/* Appends `text` wrapped at MS_SINK_WRAP_COLUMNS display columns, each line
+ * starting with `indent`. Breaks at spaces, or anywhere in scripts without
+ * them (Chinese). */
+static void
+append_wrapped (GString *out, const char *indent, const char *text)
+{
+  guint width = MS_SINK_WRAP_COLUMNS - (guint) strlen (indent);
+  const char *line = text;
+  while (*line)
+    {
+      const char *p = line, *brk = NULL, *end = NULL;
+      guint col = 0;
+      while (*p)
+        {
+          gunichar c = g_utf8_get_char (p);
+          guint w = g_unichar_iswide (c) ? 2 : 1;
+          if (col + w > width)
+            {
+              end = brk && brk > line ? brk : p;
+              break;
+            }
+          if (c == ' ')
+            brk = p;
+          col += w;
+          p = g_utf8_next_char (p);
+        }
+      if (end == NULL)
+        end = p;
+      g_string_append (out, indent);
+      g_string_append_len (out, line, end - line);
+      g_string_append_c (out, '\n');
+      line = end;
+      while (*line == ' ')
+        line++;
+    }
+}
+
+static void
+held_free (gpointer data)
+{
+  Held *h = data;
+  g_string_free (h->text, TRUE);
+  g_free (h);
+}
+
+/* Prints a session's held lines under its heading and empties them. */
+static void
+held_print (MsSink *sink, const MsSessionSummary *s, Held *h)
+{
+  if (h->lines == 0)
+    return;
+  g_autofree char *heading = ms_session_summary_heading (s);
+  if (h->printed)
+    g_string_append_printf (sink->buf, "━━ %s %s ━━\n", heading, _("(continued)"));
+  else
+    g_string_append_printf (sink->buf, "━━ %s ━━\n", heading);
+  g_string_append_len (sink->buf, h->text->str, h->text->len);
+  g_string_append_c (sink->buf, '\n');
+  sink->held_bytes -= MIN (sink->held_bytes, h->text->len);
+  g_string_truncate (h->text, 0);
+  h->lines = 0;
+  h->printed = TRUE;
+  sink_maybe_flush (sink);
+}
+
+static void
+text_event (MsSink *sink, MsEvent *ev)
+{
+  const MsSessionSummary *s = ms_lesson_current_session (sink->lesson);
+  g_return_if_fail (s != NULL);
+  gpointer key = GUINT_TO_POINTER (s->id);
+  Held *h = g_hash_table_lookup (sink->held, key);
+  if (h == NULL)
+    {
+      h = g_new0 (Held, 1);
+      h->text = g_string_new (NULL);
+      h->step = MS_STEP_NONE;
+      g_hash_table_insert (sink->held, key, h);
+    }
+  gsize before = h->text->len;
+  gboolean mask = (sink->flags & MS_SINK_MASK_SECRETS) != 0;
+  gboolean color = (sink->flags & MS_SINK_COLOR) != 0;
+
+  if (ev->step != MS_STEP_NONE && (ev->step != h->step || h->lines == 0))
+    {
+      if (ev->step != h->step || h->printed)
+        {
+          g_string_append_printf (h->text, "  ▸ %s\n", ms_lesson_step_title (ev->step));
+          /* The paragraph once per session; a step coming back gets its title. */
+          if (!(h->explained & (1u << ev->step)))
+            append_wrapped (h->text, "    ", ms_lesson_step_explanation (ev->step, s->proto));
+          h->explained |= 1u << ev->step;
+        }
+      h->step = ev->step;
+    }
+
+  const char *arrow = ev->dir == MS_DIR_C2S ? "C→S" : ev->dir == MS_DIR_S2C ? "S→C" : "   ";
+  g_autofree char *summary = mask ? ms_event_mask (ev, ev->summary) : g_strdup (ev->summary);
+  g_string_append_printf (h->text, "  %6u %10.6f  %s  %s", ev->frame, ev->time, arrow,
+                          summary ? summary : "");
+  if (ev->info && ev->info[0])
+    {
+      g_autofree char *info = mask ? ms_event_mask (ev, ev->info) : g_strdup (ev->info);
+      const MsField *lat = ms_event_get (ev, "latency");
+      /* Info already in brackets ("[SYN]") is not bracketed twice. */
+      gboolean bracket = !color && !(info[0] == '[' && g_str_has_suffix (info, "]") && !lat);
+      g_string_append (h->text, color ? "  \033[2m" : bracket ? "  [" : "  ");
+      g_string_append (h->text, info);
+      if (lat && lat->type == MS_VAL_DOUBLE)
+        g_string_append_printf (h->text, ", %.1f ms", lat->v.d * 1000.0);
+      g_string_append (h->text, color ? "\033[0m" : bracket ? "]" : "");
+    }
+  g_string_append_c (h->text, '\n');
+  h->lines++;
+  if (ev->note)
+    {
+      g_string_append (h->text, color ? "         \033[1m! " : "         ! ");
+      g_string_append (h->text, ev->note);
+      g_string_append (h->text, color ? "\033[0m\n" : "\n");
+    }
+  sink->held_bytes += h->text->len - before;
+
+  if (s->closed || h->lines >= MS_SINK_MAX_SESSION_LINES
+      || sink->held_bytes > MS_SINK_MAX_HELD_BYTES)
+    held_print (sink, s, h);
+  if (s->closed)
+    {
+      g_hash_table_remove (sink->held, key);
+      held_free (h);
+    }
+}
+
+MsSink *
+ms_sink_new_text (FILE *fp, MsLesson *lesson, guint flags)
+{
+  g_return_val_if_fail (fp != NULL && lesson != NULL, NULL);
+  return sink_new (SINK_TEXT, fp, NULL, lesson, flags);
+}
+
+MsSink *
+ms_sink_new_text_stream (GOutputStream *out, MsLesson *lesson, guint flags)
+{
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out) && lesson != NULL, NULL);
+  return sink_new (SINK_TEXT, NULL, out, lesson, flags);
+}
+
+/* --- common ------------------------------------------------------------ */
+
+gboolean
+ms_sink_event (MsSink *sink, MsEvent *ev)
+{
+  if (sink->error)
+    return FALSE;
+  if (sink->kind == SINK_JSON)
+    json_line (sink, ms_event_to_json (ev, (sink->flags & MS_SINK_MASK_SECRETS) != 0));
+  else
+    text_event (sink, ev);
+  return sink_maybe_flush (sink);
+}
+
+gboolean
+ms_sink_finish (MsSink *sink, GError **error)
+{
+  const GPtrArray *sessions = sink->lesson ? ms_lesson_sessions (sink->lesson) : NULL;
+
+  if (sink->kind == SINK_TEXT && sessions)
+    for (guint i = 0; i < sessions->len; i++)
+      {
+        const MsSessionSummary *s = g_ptr_array_index (sessions, i);
+        Held *h = g_hash_table_lookup (sink->held, GUINT_TO_POINTER (s->id));
+        if (h)
+          held_print (sink, s, h);
+      }
+  if ((sink->flags & MS_SINK_SUMMARY) && sessions)
+    {
+      if (sink->kind == SINK_TEXT && sessions->len)
+        g_string_append_printf (sink->buf, "%s\n\n", _("Summary"));
+      for (guint i = 0; i < sessions->len; i++)
+        {
+          const MsSessionSummary *s = g_ptr_array_index (sessions, i);
+          if (sink->kind == SINK_JSON)
+            json_line (sink, ms_session_summary_to_json (s));
+          else
+            {
+              g_autofree char *text = ms_session_summary_format (s);
+              g_string_append (sink->buf, text);
+              g_string_append_c (sink->buf, '\n');
+            }
+          sink_maybe_flush (sink);
+        }
+    }
+  sink_flush (sink);
+  if (sink->error == NULL)
+    {
+      if (sink->fp && fflush (sink->fp) != 0)
+        g_set_error (&sink->error, G_IO_ERROR, g_io_error_from_errno (errno),
+                     _("Cannot write the output: %s"), g_strerror (errno));
+      else if (sink->out)
+        g_output_stream_flush (sink->out, NULL, &sink->error);
+    }
+  if (sink->error)
+    {
+      if (error)
+        *error = g_error_copy (sink->error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ms_sink_free (MsSink *sink)
+{
+  if (sink == NULL)
+    return;
+  if (sink->held)
+    {
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, sink->held);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        held_free (v);
+      g_hash_table_unref (sink->held);
+    }
+  if (sink->gen)
+    g_object_unref (sink->gen);
+  if (sink->root)
+    json_node_unref (sink->root);
+  g_clear_object (&sink->out);
+  g_string_free (sink->buf, TRUE);
+  g_clear_error (&sink->error);
+  g_free (sink);
+}

@@ -32,6 +32,9 @@ void ms_dns_decode_message (MsEmitter *emitter, guint64 offset,
  * "rtt" (seconds, double) and "query_frame" (int) to a response whose query
  * was seen. Remembers at most MS_DNS_MAX_PENDING queries. */
 typedef struct _MsDnsPairs MsDnsPairs;
+/* Queries remembered for pairing; a busy resolver has a few hundred
+ * outstanding, and the oldest is forgotten first. */
+#define MS_DNS_MAX_PENDING 4096
 MsDnsPairs *ms_dns_pairs_new (void);
 void        ms_dns_pairs_process (MsDnsPairs *pairs, MsEvent *ev);
 void        ms_dns_pairs_free (MsDnsPairs *pairs);

@@ -1,2 +1,693 @@
-/* placeholder */
-typedef int ms_placeholder_t;
+/* ms-imap-fetch.c - IMAP values as token trees, FETCH items and
+ * BODYSTRUCTURE to a MIME part tree (RFC 3501 sections 6.4.5, 7.4.2;
+ * RFC 9051; RFC 3516 BINARY). */
+#include "config.h"
+
+#include <string.h>
+
+#include "ms-imap-fetch.h"
+
+/* --- token trees ------------------------------------------------------ */
+
+void
+ms_imap_tok_free (MsImapTok *tok)
+{
+  if (tok == NULL)
+    return;
+  g_free (tok->text);
+  if (tok->items)
+    g_ptr_array_unref (tok->items);
+  g_free (tok);
+}
+
+static MsImapTok *
+tok_new (MsImapTokType type)
+{
+  MsImapTok *tok = g_new0 (MsImapTok, 1);
+  tok->type = type;
+  return tok;
+}
+
+static gboolean
+is_atom_end (char c)
+{
+  return c == ' ' || c == '(' || c == ')';
+}
+
+/* Reads an atom at text[p]; brackets (BODY[HEADER.FIELDS (A B)]) may hold
+ * spaces and parentheses. Returns the offset after it. */
+static gsize
+scan_atom (const char *text, gsize len, gsize p, const MsImapLit *lits,
+           guint n_lits, guint li)
+{
+  guint bracket = 0;
+  gsize next_lit = li < n_lits ? lits[li].start : len;
+  while (p < len && p < next_lit)
+    {
+      char c = text[p];
+      if (bracket > 0)
+        {
+          if (c == ']')
+            bracket--;
+          else if (c == '[')
+            bracket++;
+        }
+      else if (is_atom_end (c))
+        break;
+      else if (c == '[')
+        bracket++;
+      p++;
+    }
+  return p;
+}
+
+GPtrArray *
+ms_imap_tokenize (const char *text, gsize len, gsize start,
+                  const MsImapLit *lits, guint n_lits, gboolean *malformed)
+{
+  GPtrArray *top = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
+  GPtrArray *stack[MS_IMAP_MAX_DEPTH + 1];
+  guint depth = 0, too_deep = 0, li = 0;
+  gsize p = start;
+
+  stack[0] = top;
+  while (p < len)
+    {
+      while (li < n_lits && lits[li].start < p)
+        li++;
+      char c = text[p];
+      if (c == ' ')
+        {
+          p++;
+          continue;
+        }
+      if (li < n_lits && lits[li].start == p)
+        {
+          const MsImapLit *lit = &lits[li];
+          if (too_deep == 0)
+            {
+              MsImapTok *tok = tok_new (MS_IMAP_TOK_LITERAL);
+              tok->size = lit->size;
+              tok->got = lit->got;
+              if (lit->kept)
+                {
+                  tok->text = g_strndup ((const char *) lit->kept->data, lit->kept->len);
+                  tok->text_len = lit->kept->len;
+                  tok->complete = lit->kept->len == lit->size;
+                }
+              g_ptr_array_add (stack[depth], tok);
+            }
+          p = lit->end > p ? lit->end : p + 1;
+          li++;
+          continue;
+        }
+      if (c == '(')
+        {
+          if (too_deep > 0 || depth == MS_IMAP_MAX_DEPTH)
+            {
+              *malformed = TRUE;
+              too_deep++;
+            }
+          else
+            {
+              MsImapTok *tok = tok_new (MS_IMAP_TOK_LIST);
+              tok->items = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
+              g_ptr_array_add (stack[depth], tok);
+              stack[++depth] = tok->items;
+            }
+          p++;
+          continue;
+        }
+      if (c == ')')
+        {
+          if (too_deep > 0)
+            too_deep--;
+          else if (depth == 0)
+            *malformed = TRUE;
+          else
+            depth--;
+          p++;
+          continue;
+        }
+      if (c == '"')
+        {
+          GString *s = g_string_new (NULL);
+          gsize q = p + 1;
+          gboolean closed = FALSE;
+          while (q < len)
+            {
+              if (text[q] == '\\' && q + 1 < len)
+                {
+                  g_string_append_c (s, text[q + 1]);
+                  q += 2;
+                  continue;
+                }
+              if (text[q] == '"')
+                {
+                  closed = TRUE;
+                  break;
+                }
+              g_string_append_c (s, text[q]);
+              q++;
+            }
+          if (!closed)
+            *malformed = TRUE;
+          if (too_deep == 0)
+            {
+              MsImapTok *tok = tok_new (MS_IMAP_TOK_QUOTED);
+              tok->text_len = s->len;
+              tok->size = s->len;
+              tok->text = g_string_free (s, FALSE);
+              g_ptr_array_add (stack[depth], tok);
+            }
+          else
+            g_string_free (s, TRUE);
+          p = closed ? q + 1 : q;
+          continue;
+        }
+      gsize q = scan_atom (text, len, p, lits, n_lits, li);
+      if (q == p)
+        q = p + 1;  /* a lone "{" that is not a literal */
+      if (too_deep == 0)
+        {
+          MsImapTok *tok = tok_new (MS_IMAP_TOK_ATOM);
+          tok->text = g_strndup (text + p, q - p);
+          tok->text_len = q - p;
+          tok->size = q - p;
+          g_ptr_array_add (stack[depth], tok);
+        }
+      p = q;
+    }
+  if (depth > 0 || too_deep > 0)
+    *malformed = TRUE;
+  return top;
+}
+
+const char *
+ms_imap_tok_str (const MsImapTok *tok)
+{
+  if (tok == NULL || tok->type == MS_IMAP_TOK_LIST)
+    return NULL;
+  if (tok->type == MS_IMAP_TOK_ATOM && g_ascii_strcasecmp (tok->text, "NIL") == 0)
+    return NULL;
+  return tok->text;
+}
+
+gboolean
+ms_imap_tok_is (const MsImapTok *tok, const char *atom)
+{
+  return tok && tok->type == MS_IMAP_TOK_ATOM && g_ascii_strcasecmp (tok->text, atom) == 0;
+}
+
+static const MsImapTok *
+item_at (const MsImapTok *list, guint i)
+{
+  if (list == NULL || list->type != MS_IMAP_TOK_LIST || i >= list->items->len)
+    return NULL;
+  return g_ptr_array_index (list->items, i);
+}
+
+/* --- FETCH items ------------------------------------------------------- */
+
+/* For BODY[…]-like items: the section text between the brackets (into
+ * *section, *section_len) and whether the name is a content-capable one. */
+static gboolean
+split_section (const char *item, const char **section, gsize *section_len)
+{
+  static const char *const prefixes[] = { "BODY[", "BODY.PEEK[", "BINARY[", "BINARY.PEEK[" };
+  for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
+    {
+      gsize n = strlen (prefixes[i]);
+      if (g_ascii_strncasecmp (item, prefixes[i], n) == 0)
+        {
+          const char *s = item + n;
+          const char *e = strrchr (s, ']');
+          *section = s;
+          *section_len = e ? (gsize) (e - s) : strlen (s);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Length of the leading part number ("1.2.") of a section spec. */
+static gsize
+part_prefix_len (const char *s, gsize len)
+{
+  gsize p = 0, last = 0;
+  while (p < len && g_ascii_isdigit (s[p]))
+    {
+      while (p < len && g_ascii_isdigit (s[p]))
+        p++;
+      last = p;
+      if (p < len && s[p] == '.')
+        p++;
+      else
+        break;
+      last = p;
+    }
+  return last;
+}
+
+gboolean
+ms_imap_fetch_item_moves_content (const char *item)
+{
+  const char *section;
+  gsize slen;
+
+  if (g_ascii_strcasecmp (item, "RFC822") == 0
+      || g_ascii_strcasecmp (item, "RFC822.TEXT") == 0)
+    return TRUE;
+  if (!split_section (item, &section, &slen))
+    return FALSE;
+  gsize skip = part_prefix_len (section, slen);
+  const char *rest = section + skip;
+  gsize rlen = slen - skip;
+  return rlen == 0 || (rlen == 4 && g_ascii_strncasecmp (rest, "TEXT", 4) == 0);
+}
+
+gboolean
+ms_imap_fetch_items (const MsImapTok *tok, JsonArray *items)
+{
+  gboolean moves = FALSE;
+  if (tok == NULL)
+    return FALSE;
+  if (tok->type == MS_IMAP_TOK_LIST)
+    {
+      for (guint i = 0; i < tok->items->len; i++)
+        moves |= ms_imap_fetch_items (g_ptr_array_index (tok->items, i), items);
+      return moves;
+    }
+  if (tok->type != MS_IMAP_TOK_ATOM)
+    return FALSE;
+  g_autofree char *up = g_ascii_strup (tok->text, -1);
+  json_array_add_string_element (items, up);
+  return ms_imap_fetch_item_moves_content (up);
+}
+
+/* --- BODYSTRUCTURE ------------------------------------------------------ */
+
+static char *
+lower_or (const MsImapTok *tok, const char *dflt)
+{
+  const char *s = ms_imap_tok_str (tok);
+  return g_ascii_strdown (s ? s : dflt, -1);
+}
+
+/* Value of `key` in a ("k" "v" …) parameter list, or NULL. */
+static const char *
+param_get (const MsImapTok *params, const char *key)
+{
+  if (params == NULL || params->type != MS_IMAP_TOK_LIST)
+    return NULL;
+  for (guint i = 0; i + 1 < params->items->len; i += 2)
+    {
+      const char *k = ms_imap_tok_str (g_ptr_array_index (params->items, i));
+      if (k && g_ascii_strcasecmp (k, key) == 0)
+        return ms_imap_tok_str (g_ptr_array_index (params->items, i + 1));
+    }
+  return NULL;
+}
+
+static void
+add_disposition (JsonObject *o, const MsImapTok *disp)
+{
+  if (disp == NULL || disp->type != MS_IMAP_TOK_LIST)
+    return;
+  const char *kind = ms_imap_tok_str (item_at (disp, 0));
+  const char *filename = param_get (item_at (disp, 1), "filename");
+  if (filename)
+    json_object_set_string_member (o, "filename", filename);
+  if (kind)
+    {
+      g_autofree char *k = g_ascii_strdown (kind, -1);
+      json_object_set_string_member (o, "disposition", k);
+    }
+}
+
+static char *
+child_number (const char *base, guint i)
+{
+  return base && base[0] ? g_strdup_printf ("%s.%u", base, i) : g_strdup_printf ("%u", i);
+}
+
+/* One body. `num` is the part number of a multipart child; for the root
+ * of a message (msg_root) `num` is the enclosing message/rfc822 part or "". */
+static JsonNode *
+body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint depth)
+{
+  if (body == NULL || body->type != MS_IMAP_TOK_LIST || body->items->len == 0
+      || depth > MS_IMAP_MAX_DEPTH)
+    return NULL;
+
+  JsonObject *o = json_object_new ();
+  const MsImapTok *first = item_at (body, 0);
+
+  if (first->type == MS_IMAP_TOK_LIST)
+    {
+      JsonArray *children = json_array_new ();
+      guint i = 0, n = 0;
+      if (!msg_root)
+        json_object_set_string_member (o, "part", num);
+      while (i < body->items->len && item_at (body, i)->type == MS_IMAP_TOK_LIST)
+        {
+          g_autofree char *cn = child_number (num, ++n);
+          JsonNode *child = body_node (item_at (body, i), cn, FALSE, depth + 1);
+          if (child)
+            json_array_add_element (children, child);
+          i++;
+        }
+      g_autofree char *sub = lower_or (item_at (body, i), "mixed");
+      g_autofree char *type = g_strconcat ("multipart/", sub, NULL);
+      json_object_set_string_member (o, "type", type);
+      add_disposition (o, item_at (body, i + 2));
+      json_object_set_array_member (o, "children", children);
+    }
+  else
+    {
+      g_autofree char *part = msg_root ? child_number (num, 1) : g_strdup (num);
+      g_autofree char *maj = lower_or (first, "text");
+      g_autofree char *sub = lower_or (item_at (body, 1), "plain");
+      g_autofree char *type = g_strconcat (maj, "/", sub, NULL);
+      const MsImapTok *params = item_at (body, 2);
+      const char *enc = ms_imap_tok_str (item_at (body, 5));
+      const MsImapTok *size = item_at (body, 6);
+      const char *name = param_get (params, "name");
+      gboolean is_text = g_strcmp0 (maj, "text") == 0;
+      gboolean is_msg = g_strcmp0 (maj, "message") == 0
+                        && (g_strcmp0 (sub, "rfc822") == 0 || g_strcmp0 (sub, "global") == 0);
+      guint ext = is_text ? 8 : is_msg ? 10 : 7;  /* first extension field */
+
+      json_object_set_string_member (o, "part", part);
+      json_object_set_string_member (o, "type", type);
+      if (size && size->type == MS_IMAP_TOK_ATOM && g_ascii_isdigit (size->text[0]))
+        json_object_set_int_member (o, "size", g_ascii_strtoll (size->text, NULL, 10));
+      if (enc)
+        {
+          g_autofree char *e = g_ascii_strdown (enc, -1);
+          json_object_set_string_member (o, "encoding", e);
+        }
+      if (name)
+        json_object_set_string_member (o, "name", name);
+      add_disposition (o, item_at (body, ext + 1));
+      if (is_msg)
+        {
+          JsonNode *inner = body_node (item_at (body, 8), part, TRUE, depth + 1);
+          if (inner)
+            {
+              JsonArray *children = json_array_new ();
+              json_array_add_element (children, inner);
+              json_object_set_array_member (o, "children", children);
+            }
+        }
+    }
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, o);
+  return node;
+}
+
+JsonNode *
+ms_imap_body_to_parts (const MsImapTok *body)
+{
+  return body_node (body, "", TRUE, 0);
+}
+
+/* The first part (pre-order) whose number is `section`, or NULL. */
+static JsonObject *
+parts_find (JsonNode *node, const char *section)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  JsonObject *o = json_node_get_object (node);
+  if (json_object_has_member (o, "part")
+      && g_strcmp0 (json_object_get_string_member (o, "part"), section) == 0)
+    return o;
+  if (json_object_has_member (o, "children"))
+    {
+      JsonArray *a = json_object_get_array_member (o, "children");
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonObject *hit = parts_find (json_array_get_element (a, i), section);
+          if (hit)
+            return hit;
+        }
+    }
+  return NULL;
+}
+
+/* --- remembered structures --------------------------------------------- */
+
+struct _MsImapStructures {
+  GHashTable *by_key;   /* "n12" / "u4711" → {parts, size} */
+  GQueue order;         /* keys, oldest first */
+};
+
+MsImapStructures *
+ms_imap_structures_new (void)
+{
+  MsImapStructures *st = g_new0 (MsImapStructures, 1);
+  st->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) json_node_unref);
+  g_queue_init (&st->order);
+  return st;
+}
+
+void
+ms_imap_structures_clear (MsImapStructures *st)
+{
+  g_queue_clear (&st->order);   /* keys are owned by the table */
+  g_hash_table_remove_all (st->by_key);
+}
+
+void
+ms_imap_structures_free (MsImapStructures *st)
+{
+  if (st == NULL)
+    return;
+  ms_imap_structures_clear (st);
+  g_hash_table_unref (st->by_key);
+  g_free (st);
+}
+
+void
+ms_imap_structures_forget_numbers (MsImapStructures *st)
+{
+  GList *l = st->order.head;
+  while (l)
+    {
+      GList *next = l->next;
+      char *key = l->data;
+      if (key[0] == 'n')
+        {
+          g_queue_delete_link (&st->order, l);
+          g_hash_table_remove (st->by_key, key);
+        }
+      l = next;
+    }
+}
+
+/* Records what a FETCH response told about one message (its structure,
+ * its RFC822.SIZE, or both), merged with what was known before. */
+static void
+structures_note (MsImapStructures *st, char *key, JsonNode *parts, gint64 size)
+{
+  JsonObject *o = json_object_new ();
+  gpointer old_key, old_val;
+  if (g_hash_table_lookup_extended (st->by_key, key, &old_key, &old_val))
+    {
+      JsonObject *old = json_node_get_object (old_val);
+      if (json_object_has_member (old, "parts"))
+        json_object_set_member (o, "parts", json_node_ref (json_object_get_member (old, "parts")));
+      if (json_object_has_member (old, "size"))
+        json_object_set_int_member (o, "size", json_object_get_int_member (old, "size"));
+      g_queue_remove (&st->order, old_key);
+      g_hash_table_remove (st->by_key, key);
+    }
+  if (parts)
+    json_object_set_member (o, "parts", json_node_ref (parts));
+  if (size >= 0)
+    json_object_set_int_member (o, "size", size);
+  while (g_queue_get_length (&st->order) >= 2 * MS_IMAP_MAX_STRUCTURES)
+    {
+      char *oldest = g_queue_pop_head (&st->order);
+      g_hash_table_remove (st->by_key, oldest);
+    }
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, o);
+  g_hash_table_insert (st->by_key, key, node);
+  g_queue_push_tail (&st->order, key);
+}
+
+/* What is known about the message (by UID first, then number): an object
+ * with optional "parts" and "size", or NULL. */
+static JsonObject *
+structures_get (MsImapStructures *st, gint64 number, gint64 uid)
+{
+  JsonNode *n = NULL;
+  if (uid >= 0)
+    {
+      g_autofree char *k = g_strdup_printf ("u%" G_GINT64_FORMAT, uid);
+      n = g_hash_table_lookup (st->by_key, k);
+    }
+  if (n == NULL && number >= 0)
+    {
+      g_autofree char *k = g_strdup_printf ("n%" G_GINT64_FORMAT, number);
+      n = g_hash_table_lookup (st->by_key, k);
+    }
+  return n ? json_node_get_object (n) : NULL;
+}
+
+/* --- FETCH responses --------------------------------------------------- */
+
+char *
+ms_imap_format_grouped (guint64 n, char *buf, gsize size)
+{
+  char digits[32];
+  int len = g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, n);
+  gsize o = 0;
+  for (int i = 0; i < len && o + 1 < size; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0 && o + 2 < size)
+        buf[o++] = ',';
+      buf[o++] = digits[i];
+    }
+  buf[o] = '\0';
+  return buf;
+}
+
+static gboolean
+is_part_number (const char *s, gsize len)
+{
+  return len > 0 && part_prefix_len (s, len) == len && s[len - 1] != '.';
+}
+
+/* One sentence about `bytes` delivered for section (of item name). */
+static void
+describe_section (GString *out, JsonNode *parts, const char *name,
+                  const char *section, gsize slen, guint64 bytes,
+                  gint64 message_size)
+{
+  char b[32], t[32];
+  ms_imap_format_grouped (bytes, b, sizeof b);
+  if (out->len)
+    g_string_append (out, "; ");
+  if (section == NULL)   /* RFC822, RFC822.TEXT */
+    {
+      section = g_ascii_strcasecmp (name, "RFC822") == 0 ? "" : "TEXT";
+      slen = strlen (section);
+    }
+
+  if (slen == 0)
+    {
+      if (message_size >= 0)
+        g_string_append_printf (out, "%s of %s bytes of the message", b,
+                                ms_imap_format_grouped ((guint64) message_size, t, sizeof t));
+      else
+        g_string_append_printf (out, "%s bytes of the message", b);
+      return;
+    }
+  if (slen == 4 && g_ascii_strncasecmp (section, "TEXT", 4) == 0)
+    {
+      g_string_append_printf (out, "%s bytes of the message text", b);
+      return;
+    }
+  g_autofree char *sec = g_strndup (section, slen);
+  if (!is_part_number (section, slen))
+    {
+      g_string_append_printf (out, "%s bytes of section %s", b, sec);
+      return;
+    }
+  JsonObject *part = parts_find (parts, sec);
+  if (part == NULL)
+    {
+      g_string_append_printf (out, "%s bytes of part %s", b, sec);
+      return;
+    }
+  const char *type = json_object_get_string_member_with_default (part, "type", "");
+  if (json_object_has_member (part, "size"))
+    g_string_append_printf (out, "%s of %s bytes of part %s (%s)", b,
+                            ms_imap_format_grouped ((guint64) json_object_get_int_member (part, "size"),
+                                                    t, sizeof t),
+                            sec, type);
+  else
+    g_string_append_printf (out, "%s bytes of part %s (%s)", b, sec, type);
+}
+
+static guint64
+value_bytes (const MsImapTok *v)
+{
+  if (v == NULL || v->type == MS_IMAP_TOK_LIST)
+    return 0;
+  if (v->type == MS_IMAP_TOK_LITERAL)
+    return v->got;
+  if (v->type == MS_IMAP_TOK_QUOTED)
+    return v->text_len;
+  return 0;  /* NIL */
+}
+
+void
+ms_imap_fetch_response (MsImapStructures *st, gint64 number,
+                        const MsImapTok *list, MsEvent *ev)
+{
+  gint64 uid = -1, size = -1;
+  JsonNode *parts = NULL;
+  guint64 content = 0;
+  gboolean any_content = FALSE;
+
+  if (list == NULL || list->type != MS_IMAP_TOK_LIST)
+    return;
+  /* First pass: identity and structure, which may follow the content. */
+  for (guint i = 0; i + 1 < list->items->len; i += 2)
+    {
+      const MsImapTok *name = item_at (list, i), *val = item_at (list, i + 1);
+      if (name->type != MS_IMAP_TOK_ATOM)
+        continue;
+      if (g_ascii_strcasecmp (name->text, "UID") == 0 && val->type == MS_IMAP_TOK_ATOM)
+        uid = g_ascii_strtoll (val->text, NULL, 10);
+      else if (g_ascii_strcasecmp (name->text, "RFC822.SIZE") == 0 && val->type == MS_IMAP_TOK_ATOM)
+        size = g_ascii_strtoll (val->text, NULL, 10);
+      else if ((g_ascii_strcasecmp (name->text, "BODYSTRUCTURE") == 0
+                || g_ascii_strcasecmp (name->text, "BODY") == 0)
+               && val->type == MS_IMAP_TOK_LIST && parts == NULL)
+        parts = ms_imap_body_to_parts (val);
+    }
+  if (parts || size >= 0)
+    {
+      if (number >= 0)
+        structures_note (st, g_strdup_printf ("n%" G_GINT64_FORMAT, number), parts, size);
+      if (uid >= 0)
+        structures_note (st, g_strdup_printf ("u%" G_GINT64_FORMAT, uid), parts, size);
+    }
+  JsonObject *seen = structures_get (st, number, uid);
+  JsonNode *known = parts;
+  if (known == NULL && seen && json_object_has_member (seen, "parts"))
+    known = json_object_get_member (seen, "parts");
+  if (size < 0 && seen && json_object_has_member (seen, "size"))
+    size = json_object_get_int_member (seen, "size");
+
+  GString *info = g_string_new (NULL);
+  for (guint i = 0; i + 1 < list->items->len; i += 2)
+    {
+      const MsImapTok *name = item_at (list, i), *val = item_at (list, i + 1);
+      const char *section = NULL;
+      gsize slen = 0;
+      if (name->type != MS_IMAP_TOK_ATOM || !ms_imap_fetch_item_moves_content (name->text))
+        continue;
+      split_section (name->text, &section, &slen);
+      guint64 n = value_bytes (val);
+      content += n;
+      any_content = TRUE;
+      describe_section (info, known, name->text, section, slen, n, size);
+    }
+
+  if (uid >= 0)
+    ms_event_add_int (ev, "message_uid", uid);
+  if (any_content)
+    {
+      ms_event_add_int (ev, "content_bytes", (gint64) content);
+      ms_event_add_str (ev, "section_info", info->str);
+    }
+  g_string_free (info, TRUE);
+  if (parts)
+    ms_event_add_node (ev, "parts", parts);
+}

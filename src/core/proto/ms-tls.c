@@ -1,2 +1,855 @@
-/* placeholder */
-typedef int ms_placeholder_t;
+/* ms-tls.c - TLS record layer and cleartext handshake decoder (RFC 8446
+ * TLS 1.3, RFC 5246 TLS 1.2; RFC 6066 SNI; RFC 7301 ALPN). No decryption:
+ * everything after the keys change is counted, not read. */
+#include "config.h"
+
+#include <string.h>
+
+#include "mailscope/ms-cursor.h"
+#include "mailscope/ms-decoder.h"
+
+/* RFC 5246 section 6.2.3: TLSCiphertext.length may not exceed 2^14 + 2048;
+ * a longer record means we are not looking at TLS (or lost the framing). */
+#define MS_TLS_MAX_RECORD (16384 + 2048)
+/* Hello messages are kept whole to be parsed. Real ones are a few KiB
+ * (padding and post-quantum key shares included); the rest is dropped. */
+#define MS_TLS_MAX_HELLO (64 * 1024)
+/* Entries kept from a ClientHello's version and ALPN lists. */
+#define MS_TLS_MAX_LIST 16
+
+#define TLS_CHANGE_CIPHER_SPEC 20
+#define TLS_ALERT 21
+#define TLS_HANDSHAKE 22
+#define TLS_APPLICATION_DATA 23
+#define TLS_HEARTBEAT 24   /* RFC 6520 */
+
+#define HS_CLIENT_HELLO 1
+#define HS_SERVER_HELLO 2
+
+#define EXT_SERVER_NAME 0
+#define EXT_ALPN 16
+#define EXT_SUPPORTED_VERSIONS 43
+
+static const guint16 tls_ports[] = { 0 };
+
+/* RFC 8446 section 4.1.3: a ServerHello with this random is a
+ * HelloRetryRequest. */
+static const guint8 hrr_random[32] = {
+  0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+  0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+static const struct {
+  guint8 type;
+  const char *name;
+} hs_names[] = {
+  { 0, "HelloRequest" },       { 1, "ClientHello" },         { 2, "ServerHello" },
+  { 3, "HelloVerifyRequest" }, { 4, "NewSessionTicket" },    { 5, "EndOfEarlyData" },
+  { 8, "EncryptedExtensions" }, { 11, "Certificate" },       { 12, "ServerKeyExchange" },
+  { 13, "CertificateRequest" }, { 14, "ServerHelloDone" },   { 15, "CertificateVerify" },
+  { 16, "ClientKeyExchange" }, { 20, "Finished" },           { 21, "CertificateURL" },
+  { 22, "CertificateStatus" }, { 24, "KeyUpdate" },          { 254, "MessageHash" },
+};
+
+/* IANA TLS Alert registry. */
+static const struct {
+  guint8 code;
+  const char *name;
+} alert_names[] = {
+  { 0, "close_notify" },           { 10, "unexpected_message" },     { 20, "bad_record_mac" },
+  { 21, "decryption_failed" },     { 22, "record_overflow" },        { 30, "decompression_failure" },
+  { 40, "handshake_failure" },     { 41, "no_certificate" },         { 42, "bad_certificate" },
+  { 43, "unsupported_certificate" }, { 44, "certificate_revoked" },  { 45, "certificate_expired" },
+  { 46, "certificate_unknown" },   { 47, "illegal_parameter" },      { 48, "unknown_ca" },
+  { 49, "access_denied" },         { 50, "decode_error" },           { 51, "decrypt_error" },
+  { 70, "protocol_version" },      { 71, "insufficient_security" },  { 80, "internal_error" },
+  { 86, "inappropriate_fallback" }, { 90, "user_canceled" },         { 100, "no_renegotiation" },
+  { 109, "missing_extension" },    { 110, "unsupported_extension" }, { 112, "unrecognized_name" },
+  { 113, "bad_certificate_status_response" }, { 115, "unknown_psk_identity" },
+  { 116, "certificate_required" }, { 120, "no_application_protocol" },
+};
+
+/* The cipher suites a student is likely to meet (IANA registry names). */
+static const struct {
+  guint16 id;
+  const char *name;
+} cipher_names[] = {
+  { 0x0004, "TLS_RSA_WITH_RC4_128_MD5" },
+  { 0x0005, "TLS_RSA_WITH_RC4_128_SHA" },
+  { 0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA" },
+  { 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+  { 0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA" },
+  { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+  { 0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA" },
+  { 0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+  { 0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
+  { 0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256" },
+  { 0x006b, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256" },
+  { 0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+  { 0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
+  { 0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
+  { 0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
+  { 0x1301, "TLS_AES_128_GCM_SHA256" },
+  { 0x1302, "TLS_AES_256_GCM_SHA384" },
+  { 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
+  { 0x1304, "TLS_AES_128_CCM_SHA256" },
+  { 0x1305, "TLS_AES_128_CCM_8_SHA256" },
+  { 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+  { 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+  { 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+  { 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+  { 0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
+  { 0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+  { 0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
+  { 0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+  { 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+  { 0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+  { 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+  { 0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+  { 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+  { 0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+  { 0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+};
+
+typedef struct {
+  guint64 pos;            /* stream offset of the next byte */
+  gboolean lost;          /* framing lost: the rest of this side is ignored */
+  guint next_flags;       /* flags (GAP) owed to the next event of this side */
+  gboolean encrypted;     /* keys changed (ChangeCipherSpec before TLS 1.3) */
+
+  /* record layer */
+  guint8 hdr[5];
+  guint hdr_have;
+  gboolean in_record;
+  guint8 type;
+  guint16 version;
+  guint32 rec_len, rec_left;
+  guint64 rec_off;
+  guint rec_flags;
+
+  /* handshake messages, reassembled across records */
+  guint8 hs_hdr[4];
+  guint hs_hdr_have;
+  guint8 hs_type;
+  guint32 hs_len, hs_left;
+  guint64 hs_off;
+  GByteArray *hs_buf;     /* the body of a Client/ServerHello, else empty */
+  gboolean hs_overflow;   /* a hello longer than MS_TLS_MAX_HELLO */
+  gboolean hs_lost;       /* a gap broke the message stream */
+
+  guint8 alert[2];
+  guint alert_have;
+} TlsSide;
+
+typedef struct {
+  MsDecoder parent;
+  MsProto inner;
+  TlsSide side[2];
+  gboolean tls13;         /* the ServerHello chose TLS 1.3 */
+
+  /* The current run of application-data records (one direction). */
+  gboolean run;
+  MsDir run_dir;
+  guint64 run_off, run_end;
+  guint run_records;
+  guint64 run_bytes;
+  guint run_flags;
+} MsTls;
+
+/* --- names ---------------------------------------------------------------- */
+
+static gboolean
+is_grease (guint16 v)
+{
+  /* RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa */
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+/* "TLS 1.2", "SSL 3.0", "TLS 1.3 draft 28" or "0x0a0a"; into buf. */
+static const char *
+version_name (guint16 v, char *buf, gsize size)
+{
+  switch (v)
+    {
+    case 0x0300:
+      return "SSL 3.0";
+    case 0x0301:
+      return "TLS 1.0";
+    case 0x0302:
+      return "TLS 1.1";
+    case 0x0303:
+      return "TLS 1.2";
+    case 0x0304:
+      return "TLS 1.3";
+    default:
+      if ((v >> 8) == 0x7f)
+        g_snprintf (buf, size, "TLS 1.3 draft %u", v & 0xff);
+      else
+        g_snprintf (buf, size, "0x%04x", v);
+      return buf;
+    }
+}
+
+static const char *
+hs_name (guint8 type)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (hs_names); i++)
+    if (hs_names[i].type == type)
+      return hs_names[i].name;
+  return NULL;
+}
+
+static const char *
+alert_name (guint8 code)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (alert_names); i++)
+    if (alert_names[i].code == code)
+      return alert_names[i].name;
+  return NULL;
+}
+
+static const char *
+cipher_name (guint16 id)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (cipher_names); i++)
+    if (cipher_names[i].id == id)
+      return cipher_names[i].name;
+  return NULL;
+}
+
+/* --- events --------------------------------------------------------------- */
+
+static MsEvent *
+new_event (MsTls *t, MsDir dir, const char *kind, guint64 off, guint64 len)
+{
+  MsEvent *ev = ms_event_new (MS_PROTO_TLS, dir, kind);
+  ms_event_set_range (ev, off, len);
+  ev->flags |= t->side[dir].next_flags;
+  t->side[dir].next_flags = 0;
+  if (t->inner != MS_PROTO_NONE)
+    ms_event_add_str (ev, "inner", ms_proto_name (t->inner));
+  return ev;
+}
+
+static void
+emit (MsTls *t, MsEvent *ev)
+{
+  ms_emit (t->parent.emitter, ev);
+}
+
+/* Emits the open run of application-data records, if any. */
+static void
+run_flush (MsTls *t)
+{
+  if (!t->run)
+    return;
+  t->run = FALSE;
+  MsEvent *ev = new_event (t, t->run_dir, "encrypted", t->run_off, t->run_end - t->run_off);
+  ev->flags |= t->run_flags;
+  ms_event_add_int (ev, "records", t->run_records);
+  ms_event_add_int (ev, "bytes", (gint64) t->run_bytes);
+  ms_event_set_infof (ev, "Application Data (%u record%s, %" G_GUINT64_FORMAT " bytes)",
+                      t->run_records, t->run_records == 1 ? "" : "s", t->run_bytes);
+  emit (t, ev);
+}
+
+/* --- hello parsing ------------------------------------------------------ */
+
+static JsonNode *
+array_node (JsonArray *a)
+{
+  JsonNode *n = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (n, a);
+  return n;
+}
+
+/* Fills ev from a ClientHello body (RFC 8446 4.1.2). FALSE when the
+ * bytes break the grammar. */
+static gboolean
+parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
+{
+  MsCursor c;
+  char vbuf[32];
+  JsonArray *versions = json_array_new ();
+  JsonArray *alpn = NULL;
+  char *sni = NULL;
+  gboolean have_sv = FALSE;
+
+  ms_cursor_init (&c, body, len);
+  guint16 legacy = ms_cursor_be16 (&c);
+  ms_cursor_skip (&c, 32);
+  ms_cursor_skip (&c, ms_cursor_u8 (&c));
+  guint16 cs_len = ms_cursor_be16 (&c);
+  ms_cursor_skip (&c, cs_len);
+  ms_cursor_skip (&c, ms_cursor_u8 (&c));
+  gboolean ok = !c.failed && cs_len % 2 == 0;
+
+  if (ok && ms_cursor_left (&c) >= 2)
+    {
+      gboolean short_read;
+      guint16 ext_len = ms_cursor_be16 (&c);
+      MsCursor exts = ms_cursor_sub (&c, ext_len, &short_read);
+      ok = !short_read;
+      while (ok && ms_cursor_left (&exts) >= 4)
+        {
+          guint16 et = ms_cursor_be16 (&exts);
+          guint16 el = ms_cursor_be16 (&exts);
+          MsCursor e = ms_cursor_sub (&exts, el, &short_read);
+          if (short_read)
+            {
+              ok = FALSE;
+              break;
+            }
+          if (et == EXT_SERVER_NAME && sni == NULL)
+            {
+              MsCursor list = ms_cursor_sub (&e, ms_cursor_be16 (&e), &short_read);
+              while (!short_read && ms_cursor_left (&list) >= 3)
+                {
+                  guint8 nt = ms_cursor_u8 (&list);
+                  guint16 nl = ms_cursor_be16 (&list);
+                  const guint8 *name = ms_cursor_bytes (&list, nl);
+                  if (name && nt == 0 && sni == NULL)
+                    sni = g_strndup ((const char *) name, nl);
+                }
+              ok = !short_read && !list.failed && !e.failed;
+            }
+          else if (et == EXT_SUPPORTED_VERSIONS)
+            {
+              MsCursor list = ms_cursor_sub (&e, ms_cursor_u8 (&e), &short_read);
+              have_sv = TRUE;
+              while (ms_cursor_left (&list) >= 2)
+                {
+                  guint16 v = ms_cursor_be16 (&list);
+                  if (!is_grease (v) && json_array_get_length (versions) < MS_TLS_MAX_LIST)
+                    json_array_add_string_element (versions, version_name (v, vbuf, sizeof vbuf));
+                }
+              ok = !short_read && !e.failed;
+            }
+          else if (et == EXT_ALPN && alpn == NULL)
+            {
+              MsCursor list = ms_cursor_sub (&e, ms_cursor_be16 (&e), &short_read);
+              alpn = json_array_new ();
+              while (!short_read && ms_cursor_left (&list) >= 1)
+                {
+                  guint8 pl = ms_cursor_u8 (&list);
+                  const guint8 *proto = ms_cursor_bytes (&list, pl);
+                  if (proto && json_array_get_length (alpn) < MS_TLS_MAX_LIST)
+                    {
+                      MsEvent *tmp = ms_event_new (MS_PROTO_TLS, MS_DIR_NONE, "");
+                      MsField *f = ms_event_add_strn (tmp, "p", (const char *) proto, pl);
+                      json_array_add_string_element (alpn, f->v.s);
+                      ms_event_unref (tmp);
+                    }
+                }
+              ok = !short_read && !list.failed && !e.failed;
+            }
+        }
+      if (ms_cursor_left (&exts) != 0)
+        ok = FALSE;
+    }
+
+  if (!have_sv)
+    json_array_add_string_element (versions, version_name (legacy, vbuf, sizeof vbuf));
+  if (sni)
+    ms_event_add_strn (ev, "sni", sni, strlen (sni));
+  ms_event_add_node (ev, "versions", array_node (versions));
+  ms_event_add_int (ev, "cipher_suites", cs_len / 2);
+  if (alpn)
+    ms_event_add_node (ev, "alpn", array_node (alpn));
+  if (sni)
+    {
+      const char *shown = ms_event_get_str (ev, "sni");
+      ms_event_set_infof (ev, "Client Hello (SNI=%s)", shown);
+    }
+  else
+    ms_event_set_info (ev, "Client Hello");
+  g_free (sni);
+  return ok;
+}
+
+/* Fills ev from a ServerHello body (RFC 8446 4.1.3); sets *tls13 when it
+ * selects TLS 1.3. FALSE when the bytes break the grammar. */
+static gboolean
+parse_server_hello (MsEvent *ev, const guint8 *body, gsize len, gboolean *tls13)
+{
+  MsCursor c;
+  char vbuf[32], cbuf[8];
+  guint16 selected = 0;
+
+  ms_cursor_init (&c, body, len);
+  guint16 legacy = ms_cursor_be16 (&c);
+  const guint8 *random = ms_cursor_bytes (&c, 32);
+  ms_cursor_skip (&c, ms_cursor_u8 (&c));
+  guint16 cipher = ms_cursor_be16 (&c);
+  ms_cursor_u8 (&c);
+  gboolean ok = !c.failed;
+
+  if (ok && ms_cursor_left (&c) >= 2)
+    {
+      gboolean short_read;
+      MsCursor exts = ms_cursor_sub (&c, ms_cursor_be16 (&c), &short_read);
+      ok = !short_read;
+      while (ok && ms_cursor_left (&exts) >= 4)
+        {
+          guint16 et = ms_cursor_be16 (&exts);
+          guint16 el = ms_cursor_be16 (&exts);
+          MsCursor e = ms_cursor_sub (&exts, el, &short_read);
+          if (short_read)
+            ok = FALSE;
+          else if (et == EXT_SUPPORTED_VERSIONS)
+            {
+              selected = ms_cursor_be16 (&e);
+              ok = !e.failed && ms_cursor_left (&e) == 0;
+            }
+        }
+      if (ms_cursor_left (&exts) != 0)
+        ok = FALSE;
+    }
+  if (c.failed)
+    {
+      ms_event_set_info (ev, "Server Hello");
+      return FALSE;
+    }
+
+  guint16 version = selected ? selected : legacy;
+  gboolean hrr = random && memcmp (random, hrr_random, 32) == 0;
+  const char *vname = version_name (version, vbuf, sizeof vbuf);
+  const char *cname = cipher_name (cipher);
+  g_snprintf (cbuf, sizeof cbuf, "0x%04X", cipher);
+  ms_event_add_str (ev, "version", vname);
+  ms_event_add_str (ev, "cipher", cbuf);
+  if (cname)
+    ms_event_add_str (ev, "cipher_name", cname);
+  if (hrr)
+    ms_event_add_bool (ev, "hello_retry", TRUE);
+  ms_event_set_infof (ev, "%s (%s, %s)", hrr ? "Hello Retry Request" : "Server Hello",
+                      vname, cname ? cname : cbuf);
+  *tls13 = version == 0x0304 || (version >> 8) == 0x7f || hrr;
+  return ok;
+}
+
+/* --- handshake messages --------------------------------------------------- */
+
+/* Emits the handshake message that ends at stream offset `end`. */
+static void
+hs_done (MsTls *t, MsDir dir, guint64 end, guint flags)
+{
+  TlsSide *s = &t->side[dir];
+  const char *name = hs_name (s->hs_type);
+  MsEvent *ev;
+
+  if (s->hs_type == HS_CLIENT_HELLO || s->hs_type == HS_SERVER_HELLO)
+    {
+      gboolean tls13 = FALSE, ok;
+      gboolean client = s->hs_type == HS_CLIENT_HELLO;
+      ev = new_event (t, dir, client ? "client-hello" : "server-hello", s->hs_off,
+                      end - s->hs_off);
+      ok = client ? parse_client_hello (ev, s->hs_buf->data, s->hs_buf->len)
+                  : parse_server_hello (ev, s->hs_buf->data, s->hs_buf->len, &tls13);
+      if (!client && tls13)
+        t->tls13 = TRUE;
+      /* A cut-off hello fails to parse because it is cut off. */
+      if ((!ok || s->hs_overflow) && !(flags & MS_EVENT_TRUNCATED))
+        ev->flags |= MS_EVENT_MALFORMED;
+    }
+  else
+    {
+      ev = new_event (t, dir, "handshake", s->hs_off, end - s->hs_off);
+      if (name)
+        {
+          ms_event_add_str (ev, "handshake", name);
+          ms_event_set_info (ev, name);
+        }
+      else
+        {
+          ms_event_add_str (ev, "handshake", "unknown");
+          ms_event_set_infof (ev, "Handshake type %u", s->hs_type);
+          ev->flags |= MS_EVENT_MALFORMED;
+        }
+      ms_event_add_int (ev, "length", s->hs_len);
+    }
+  ev->flags |= flags;
+  emit (t, ev);
+  s->hs_hdr_have = 0;
+  s->hs_overflow = FALSE;
+  g_byte_array_set_size (s->hs_buf, 0);
+}
+
+/* Handshake-protocol bytes of a cleartext record, starting at stream
+ * offset `off`; messages may span records (RFC 8446 5.1). */
+static void
+hs_bytes (MsTls *t, MsDir dir, guint64 off, const guint8 *d, gsize n)
+{
+  TlsSide *s = &t->side[dir];
+  gsize i = 0;
+
+  while (i < n)
+    {
+      if (s->hs_hdr_have < 4)
+        {
+          if (s->hs_hdr_have == 0)
+            s->hs_off = off + i;
+          s->hs_hdr[s->hs_hdr_have++] = d[i++];
+          if (s->hs_hdr_have < 4)
+            continue;
+          MsCursor c;
+          ms_cursor_init (&c, s->hs_hdr, 4);
+          s->hs_type = ms_cursor_u8 (&c);
+          s->hs_len = ms_cursor_be24 (&c);
+          s->hs_left = s->hs_len;
+          g_byte_array_set_size (s->hs_buf, 0);
+          s->hs_overflow = FALSE;
+          if (s->hs_left == 0)
+            hs_done (t, dir, off + i, 0);
+          continue;
+        }
+      gsize m = MIN ((gsize) s->hs_left, n - i);
+      if (s->hs_type == HS_CLIENT_HELLO || s->hs_type == HS_SERVER_HELLO)
+        {
+          gsize room = MS_TLS_MAX_HELLO - s->hs_buf->len;
+          if (m > room)
+            s->hs_overflow = TRUE;
+          g_byte_array_append (s->hs_buf, d + i, (guint) MIN (m, room));
+        }
+      i += m;
+      s->hs_left -= (guint32) m;
+      if (s->hs_left == 0)
+        hs_done (t, dir, off + i, 0);
+    }
+}
+
+/* --- records -------------------------------------------------------------- */
+
+/* The record whose header just completed: ends the run when it cannot
+ * join it; application data joins (or starts) the run. */
+static void
+record_begin (MsTls *t, MsDir dir)
+{
+  TlsSide *s = &t->side[dir];
+  if (t->run && (t->run_dir != dir || s->type != TLS_APPLICATION_DATA))
+    run_flush (t);
+  if (s->type == TLS_APPLICATION_DATA)
+    {
+      if (!t->run)
+        {
+          t->run = TRUE;
+          t->run_dir = dir;
+          t->run_off = s->rec_off;
+          t->run_records = 0;
+          t->run_bytes = 0;
+          t->run_flags = s->next_flags;
+          s->next_flags = 0;
+        }
+      t->run_records++;
+      t->run_bytes += 5 + s->rec_len;
+      t->run_end = s->rec_off + 5 + s->rec_len;
+    }
+}
+
+/* The record that ends at the side's position (or is cut off there, with
+ * flags TRUNCATED): emits what a whole record says. */
+static void
+record_end (MsTls *t, MsDir dir, guint flags)
+{
+  TlsSide *s = &t->side[dir];
+  guint64 len = s->pos - s->rec_off;
+  MsEvent *ev = NULL;
+
+  s->in_record = FALSE;
+  switch (s->type)
+    {
+    case TLS_CHANGE_CIPHER_SPEC:
+      ev = new_event (t, dir, "handshake", s->rec_off, len);
+      ms_event_add_str (ev, "handshake", "ChangeCipherSpec");
+      ms_event_set_info (ev, "Change Cipher Spec");
+      if (s->rec_len != 1)
+        ev->flags |= MS_EVENT_MALFORMED;
+      /* TLS 1.3 sends it only for middlebox compatibility (RFC 8446 D.4). */
+      if (!t->tls13)
+        s->encrypted = TRUE;
+      break;
+    case TLS_ALERT:
+      ev = new_event (t, dir, "alert", s->rec_off, len);
+      if (s->encrypted)
+        {
+          ms_event_add_bool (ev, "encrypted", TRUE);
+          ms_event_set_info (ev, "Encrypted Alert");
+        }
+      else if (s->alert_have == 2)
+        {
+          const char *level = s->alert[0] == 1 ? "warning" : s->alert[0] == 2 ? "fatal" : NULL;
+          const char *desc = alert_name (s->alert[1]);
+          char lbuf[8], dbuf[8];
+          if (level == NULL)
+            {
+              g_snprintf (lbuf, sizeof lbuf, "%u", s->alert[0]);
+              level = lbuf;
+              ev->flags |= MS_EVENT_MALFORMED;
+            }
+          if (desc == NULL)
+            {
+              g_snprintf (dbuf, sizeof dbuf, "%u", s->alert[1]);
+              desc = dbuf;
+            }
+          ms_event_add_str (ev, "level", level);
+          ms_event_add_str (ev, "description", desc);
+          ms_event_set_infof (ev, "Alert (%s, %s)", level, desc);
+          if (s->rec_len != 2)
+            ev->flags |= MS_EVENT_MALFORMED;
+        }
+      else
+        {
+          ms_event_set_info (ev, "Alert");
+          if (!(flags & MS_EVENT_TRUNCATED))
+            ev->flags |= MS_EVENT_MALFORMED;
+        }
+      break;
+    case TLS_HANDSHAKE:
+      if (s->encrypted || s->hs_lost)
+        {
+          ev = new_event (t, dir, "handshake", s->rec_off, len);
+          ms_event_add_str (ev, "handshake", s->encrypted ? "encrypted" : "unknown");
+          ms_event_set_info (ev, s->encrypted ? "Encrypted Handshake Message"
+                                              : "Handshake (not decoded after a gap)");
+        }
+      else if (s->rec_len == 0)
+        {
+          ev = new_event (t, dir, "handshake", s->rec_off, len);
+          ms_event_add_str (ev, "handshake", "empty");
+          ms_event_set_info (ev, "Empty handshake record");
+          ev->flags |= MS_EVENT_MALFORMED;
+        }
+      else if (flags & MS_EVENT_TRUNCATED)
+        {
+          ev = new_event (t, dir, "handshake", s->rec_off, len);
+          ms_event_add_str (ev, "handshake", "unknown");
+          ms_event_set_info (ev, "Incomplete handshake record");
+        }
+      break;
+    case TLS_HEARTBEAT:
+      ev = new_event (t, dir, "handshake", s->rec_off, len);
+      ms_event_add_str (ev, "handshake", "Heartbeat");
+      ms_event_set_info (ev, "Heartbeat");
+      break;
+    case TLS_APPLICATION_DATA:
+    default:
+      if (flags & MS_EVENT_TRUNCATED)
+        t->run_flags |= flags;
+      break;
+    }
+  if (ev)
+    {
+      ev->flags |= flags | s->rec_flags;
+      emit (t, ev);
+    }
+  s->rec_flags = 0;
+}
+
+/* Parses a completed 5-byte header; FALSE when it is not TLS. */
+static gboolean
+record_header (MsTls *t, MsDir dir)
+{
+  TlsSide *s = &t->side[dir];
+  MsCursor c;
+  ms_cursor_init (&c, s->hdr, 5);
+  s->type = ms_cursor_u8 (&c);
+  s->version = ms_cursor_be16 (&c);
+  s->rec_len = ms_cursor_be16 (&c);
+  s->hdr_have = 0;
+  if (s->type < TLS_CHANGE_CIPHER_SPEC || s->type > TLS_HEARTBEAT
+      || (s->version >> 8) != 3 || (s->version & 0xff) > 4 || s->rec_len > MS_TLS_MAX_RECORD)
+    return FALSE;
+  s->in_record = TRUE;
+  s->rec_left = s->rec_len;
+  s->alert_have = 0;
+  record_begin (t, dir);
+  return TRUE;
+}
+
+/* Gives up on a side whose bytes are not TLS records. */
+static void
+side_lost (MsTls *t, MsDir dir, const char *why)
+{
+  TlsSide *s = &t->side[dir];
+  run_flush (t);
+  MsEvent *ev = new_event (t, dir, "data", s->rec_off, s->pos - s->rec_off);
+  ev->flags |= MS_EVENT_MALFORMED;
+  ms_event_set_info (ev, why);
+  if (s->type >= TLS_CHANGE_CIPHER_SPEC && s->type <= TLS_HEARTBEAT && (s->version >> 8) == 3)
+    ms_event_add_int (ev, "record_length", s->rec_len);
+  emit (t, ev);
+  s->lost = TRUE;
+}
+
+/* --- the decoder class -------------------------------------------------- */
+
+/* YES for a TLS record header: content type 20..23, version 3.x. */
+static MsSniff
+tls_sniff (MsDir dir, const guint8 *d, gsize len)
+{
+  if (len >= 1 && (d[0] < TLS_CHANGE_CIPHER_SPEC || d[0] > TLS_APPLICATION_DATA))
+    return MS_SNIFF_NO;
+  if (len >= 2 && d[1] != 3)
+    return MS_SNIFF_NO;
+  if (len >= 3 && d[2] > 4)
+    return MS_SNIFF_NO;
+  return len >= 3 ? MS_SNIFF_YES : MS_SNIFF_NEED_MORE;
+}
+
+static MsDecoder *
+tls_create (MsEmitter *emitter, const MsDecoderConfig *config)
+{
+  MsTls *t = g_new0 (MsTls, 1);
+  t->parent.klass = &ms_tls_decoder_class;
+  t->parent.emitter = emitter;
+  t->inner = config ? config->inner : MS_PROTO_NONE;
+  for (int d = 0; d < 2; d++)
+    t->side[d].hs_buf = g_byte_array_new ();
+  return &t->parent;
+}
+
+static void
+tls_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize len)
+{
+  MsTls *t = (MsTls *) dec;
+  if (dir != MS_DIR_C2S && dir != MS_DIR_S2C)
+    return;
+  TlsSide *s = &t->side[dir];
+  gsize i = 0;
+
+  s->pos = offset;
+  while (i < len && !s->lost)
+    {
+      if (!s->in_record)
+        {
+          if (s->hdr_have == 0)
+            s->rec_off = s->pos;
+          s->hdr[s->hdr_have++] = data[i++];
+          s->pos++;
+          if (s->hdr_have == 5 && !record_header (t, dir))
+            side_lost (t, dir, s->rec_len > MS_TLS_MAX_RECORD && (s->version >> 8) == 3
+                                 ? "TLS record longer than 2^14+2048 bytes"
+                                 : "not a TLS record");
+          else if (s->hdr_have == 0 && s->in_record && s->rec_left == 0)
+            record_end (t, dir, 0);
+          continue;
+        }
+      gsize n = MIN ((gsize) s->rec_left, len - i);
+      switch (s->type)
+        {
+        case TLS_HANDSHAKE:
+          if (!s->encrypted && !s->hs_lost)
+            hs_bytes (t, dir, s->pos, data + i, n);
+          break;
+        case TLS_ALERT:
+          for (gsize k = 0; k < n && s->alert_have < 2; k++)
+            s->alert[s->alert_have++] = data[i + k];
+          break;
+        default:
+          break;
+        }
+      i += n;
+      s->pos += n;
+      s->rec_left -= (guint32) n;
+      if (s->rec_left == 0)
+        record_end (t, dir, 0);
+    }
+  if (s->lost)
+    s->pos = offset + len;
+}
+
+static void
+tls_gap (MsDecoder *dec, MsDir dir, guint64 offset, guint64 missing)
+{
+  MsTls *t = (MsTls *) dec;
+  if (dir != MS_DIR_C2S && dir != MS_DIR_S2C)
+    return;
+  TlsSide *s = &t->side[dir];
+
+  run_flush (t);
+  s->pos = offset + missing;
+  s->next_flags |= MS_EVENT_GAP;
+  if (s->lost)
+    return;
+  if (s->in_record && missing <= s->rec_left)
+    {
+      /* The framing survives: skip the missing part of this record. */
+      s->rec_left -= (guint32) missing;
+      s->rec_flags |= MS_EVENT_GAP;
+      if (s->type == TLS_HANDSHAKE)
+        {
+          s->hs_lost = TRUE;
+          s->hs_hdr_have = 0;
+        }
+      if (s->type == TLS_ALERT)
+        s->alert_have = 0;
+      if (s->rec_left == 0)
+        record_end (t, dir, 0);
+      return;
+    }
+  /* Record boundaries are gone and TLS has no resynchronisation marker. */
+  s->lost = TRUE;
+}
+
+static void
+tls_finish (MsDecoder *dec)
+{
+  MsTls *t = (MsTls *) dec;
+
+  for (int d = 0; d < 2; d++)
+    {
+      TlsSide *s = &t->side[d];
+      if (s->lost)
+        continue;
+      if (s->in_record && s->type == TLS_APPLICATION_DATA)
+        {
+          t->run_flags |= MS_EVENT_TRUNCATED;
+          if (t->run && t->run_dir == (MsDir) d)
+            t->run_end = s->pos;
+        }
+    }
+  run_flush (t);
+  for (int d = 0; d < 2; d++)
+    {
+      TlsSide *s = &t->side[d];
+      if (s->lost)
+        continue;
+      if (s->hdr_have > 0)
+        {
+          MsEvent *ev = new_event (t, (MsDir) d, "data", s->rec_off, s->pos - s->rec_off);
+          ev->flags |= MS_EVENT_TRUNCATED;
+          ms_event_set_info (ev, "Incomplete TLS record header");
+          emit (t, ev);
+        }
+      else if (s->in_record && s->type != TLS_APPLICATION_DATA)
+        {
+          if (s->type == TLS_HANDSHAKE && !s->encrypted && !s->hs_lost && s->hs_hdr_have > 0)
+            hs_done (t, (MsDir) d, s->pos, MS_EVENT_TRUNCATED);
+          else
+            record_end (t, (MsDir) d, MS_EVENT_TRUNCATED);
+        }
+      else if (!s->in_record && s->hs_hdr_have > 0 && !s->encrypted)
+        hs_done (t, (MsDir) d, s->pos, MS_EVENT_TRUNCATED);
+    }
+}
+
+static void
+tls_destroy (MsDecoder *dec)
+{
+  MsTls *t = (MsTls *) dec;
+  for (int d = 0; d < 2; d++)
+    g_byte_array_unref (t->side[d].hs_buf);
+  g_free (t);
+}
+
+const MsDecoderClass ms_tls_decoder_class = {
+  .proto = MS_PROTO_TLS,
+  .name = "tls",
+  .ports = tls_ports,
+  .sniff = tls_sniff,
+  .create = tls_create,
+  .feed = tls_feed,
+  .gap = tls_gap,
+  .finish = tls_finish,
+  .destroy = tls_destroy,
+};

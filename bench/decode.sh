@@ -1,0 +1,95 @@
+#!/bin/sh
+# Times mailscope-cli's decode against tshark and a bare libpcap read of the same capture.
+#
+# usage: bench/decode.sh FILE [BUILD_DIR]     (BUILD_DIR defaults to build/)
+# Prints the best of RUNS wall-clock times for each, mailscope-cli's peak RSS and the
+# ratios the project aims for: >= 20x faster than tshark, <= 3x the raw read,
+# peak RSS < 64 MiB. Make a large capture first with bench/make-capture.sh.
+set -eu
+
+RUNS=${RUNS:-3}     # best of RUNS hides one-off noise (page cache, other load)
+
+src_root=$(cd "$(dirname "$0")/.." && pwd)
+file=${1:?usage: bench/decode.sh FILE [BUILD_DIR]}
+build=${2:-$src_root/build}
+cli=$build/src/cli/mailscope-cli
+raw=$build/bench/pcap-read
+
+for tool in "$cli" "$raw"; do
+  [ -x "$tool" ] || { echo "decode.sh: $tool missing; build it with ninja -C $build" >&2; exit 1; }
+done
+command -v tshark >/dev/null || { echo "decode.sh: tshark missing (tools/setup-debian.sh)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "decode.sh: /usr/bin/time missing (tools/setup-debian.sh)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Warm-up run: fills the page cache, and tells which server ports carry IMAP or POP3
+# so tshark can be told about non-standard ones.
+"$cli" decode --format json "$file" > "$tmp/events.json"
+decode_as=$(python3 - "$tmp/events.json" <<'PY'
+import json, sys
+ports = {"imap": set(), "pop3": set()}
+standard = {"imap": {143}, "pop3": {110}}
+with open(sys.argv[1], encoding="utf-8") as events:
+    for line in events:
+        ev = json.loads(line)
+        proto = ev.get("proto")
+        if proto in ports:
+            end = ev.get("dst") if ev.get("dir") == "c2s" else ev.get("src")
+            if end and ":" in end:
+                ports[proto].add(int(end.rsplit(":", 1)[1]))
+args = []
+for proto, name in (("imap", "imap"), ("pop3", "pop")):
+    for port in sorted(ports[proto] - standard[proto]):
+        args.append("-d tcp.port==%d,%s" % (port, name))
+print(" ".join(args))
+PY
+)
+events=$(wc -l < "$tmp/events.json")
+if [ "$events" -eq 0 ]; then
+  echo "decode.sh: mailscope-cli wrote no events for $file; its times would mean nothing" >&2
+  exit 1
+fi
+rm -f "$tmp/events.json"
+
+# best_of CMD...: the shortest wall-clock time of RUNS runs, in seconds, output discarded.
+best_of () {
+  best=""
+  i=0
+  while [ "$i" -lt "$RUNS" ]; do
+    start=$(date +%s%N)
+    "$@" > /dev/null 2>&1
+    end=$(date +%s%N)
+    t=$((end - start))
+    if [ -z "$best" ] || [ "$t" -lt "$best" ]; then
+      best=$t
+    fi
+    i=$((i + 1))
+  done
+  echo "$best"
+}
+
+ms_ns=$(best_of "$cli" decode --format json "$file")
+# shellcheck disable=SC2086 # $decode_as is a list of options
+tshark_ns=$(best_of tshark -n -r "$file" $decode_as -T fields -e frame.number \
+  -e imap.request.command -e pop.request.command)
+raw_ns=$(best_of "$raw" "$file")
+
+/usr/bin/time -v "$cli" decode --format json "$file" > /dev/null 2> "$tmp/time.txt"
+rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
+
+frames=$("$raw" "$file" | cut -d' ' -f1)
+size=$(stat -c %s "$file")
+
+python3 - "$ms_ns" "$tshark_ns" "$raw_ns" "$rss_kib" "$frames" "$size" "$events" "$RUNS" <<'PY'
+import sys
+ms, tshark, raw, rss, frames, size, events, runs = (int(a) for a in sys.argv[1:])
+mib = size / 1048576
+print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events" % (frames, mib, events))
+print("best of %d: mailscope-cli %.2f s, tshark %.2f s, pcap-read %.2f s"
+      % (runs, ms / 1e9, tshark / 1e9, raw / 1e9))
+print("mailscope vs tshark: %.0fx faster (target >= 20x)" % (tshark / ms))
+print("mailscope vs raw read: %.1fx (target <= 3x)" % (ms / raw))
+print("peak RSS: %d MiB (target < 64 MiB)" % round(rss / 1024))
+PY

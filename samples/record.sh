@@ -1,0 +1,190 @@
+#!/bin/bash
+# Re-records every sample capture in samples/ from real sessions on loopback.
+#
+#   sudo samples/record.sh [NAME...]
+#
+# With no NAME every capture is recorded; otherwise only the named ones
+# (e.g. "imap-idle-partial pop3-retr"). Needs root (tcpdump, ports below 1024),
+# dovecot-imapd, dovecot-pop3d, dnsmasq-base, tcpdump, curl and python3.
+#
+# For each capture a private Dovecot (tests/peers/dovecot.sh) is started on a
+# fresh copy of samples/maildir/student, so every session sees the same
+# mailbox with the same UIDs; a private dnsmasq (tests/peers/dns.sh) answers
+# imap.mailscope.test / pop.mailscope.test on 127.0.0.1:53. tcpdump writes the
+# whole packets (-s 0) of the lab ports only. What still differs between two
+# recordings: timestamps, TCP ports and sequence numbers, TLS keys and random
+# values, Dovecot's session ids. Versions of the tools are written to
+# samples/recorded-with.txt.
+set -euo pipefail
+
+SAMPLES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SAMPLES/.." && pwd)
+PEERS=$ROOT/tests/peers
+CLIENTS=$SAMPLES/clients
+ALL="imap-idle-partial pop3-retr imap-starttls pop3-stls imap-ipv6 imap-cooked
+imap-cooked-sll1 imap-midstream imap-curl pop3-curl imap-port10143"
+SETTLE=1     # seconds to let the last FIN/ACK reach tcpdump before stopping it
+
+[ "$(id -u)" = 0 ] || { echo "record.sh: run as root" >&2; exit 1; }
+for tool in tcpdump dovecot dnsmasq curl python3; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] \
+    || { echo "record.sh: $tool is missing" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d)
+chmod 755 "$WORK"   # Dovecot's unprivileged processes must reach the mailbox inside
+DV=$WORK/dovecot
+TCPDUMP_PID=
+
+cleanup () {
+  if [ -n "$TCPDUMP_PID" ]; then kill -INT "$TCPDUMP_PID" 2>/dev/null || true; fi
+  "$PEERS/dovecot.sh" stop "$DV" || true
+  "$PEERS/dns.sh" stop "$WORK/dns" || true
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# dovecot_fresh [ARGS]: restarts the lab Dovecot on a fresh mailbox, standard ports by default.
+dovecot_fresh () {
+  "$PEERS/dovecot.sh" stop "$DV"
+  "$PEERS/dovecot.sh" start "$DV" --imap 143 --pop3 110 --imaps 993 --pop3s 995 "$@"
+}
+
+# capture_start FILE IFACE FILTER [TCPDUMP-OPTIONS]: starts tcpdump, returns once it listens.
+capture_start () {
+  local file=$1 iface=$2 filter=$3; shift 3
+  rm -f "$WORK/tcpdump.err"
+  tcpdump -i "$iface" -s 0 -U --immediate-mode -n -Z root "$@" -w "$WORK/$file" "$filter" 2>"$WORK/tcpdump.err" &
+  TCPDUMP_PID=$!
+  local i
+  for i in $(seq 100); do
+    grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "record.sh: tcpdump did not start" >&2
+  cat "$WORK/tcpdump.err" >&2
+  exit 1
+}
+
+# capture_stop FILE: stops tcpdump and moves FILE into samples/.
+capture_stop () {
+  sleep "$SETTLE"
+  kill -INT "$TCPDUMP_PID"
+  wait "$TCPDUMP_PID" || true
+  TCPDUMP_PID=
+  mv "$WORK/$1" "$SAMPLES/$1"
+  chmod 644 "$SAMPLES/$1"
+  printf '%-28s %s\n' "$1" "$(grep -h 'packets' "$WORK/tcpdump.err" | tr '\n' ' ')"
+}
+
+imap () { python3 "$CLIENTS/imap-session.py" "$@"; }
+pop3 () { python3 "$CLIENTS/pop3-session.py" "$@"; }
+
+rec_imap_idle_partial () {
+  dovecot_fresh
+  capture_start imap-idle-partial.pcap lo 'port 53 or port 143'
+  imap idle-partial --on-idle "python3 $CLIENTS/deliver.py $DV/mail/student"
+  capture_stop imap-idle-partial.pcap
+}
+
+rec_pop3_retr () {
+  dovecot_fresh
+  capture_start pop3-retr.pcap lo 'port 53 or port 110'
+  pop3 retr
+  capture_stop pop3-retr.pcap
+}
+
+rec_imap_starttls () {
+  dovecot_fresh
+  capture_start imap-starttls.pcap lo 'port 53 or port 143'
+  imap starttls --cafile "$DV/cert.pem" --keylog "$WORK/imap-starttls.keys"
+  capture_stop imap-starttls.pcap
+  mv "$WORK/imap-starttls.keys" "$SAMPLES/imap-starttls.keys"
+}
+
+rec_pop3_stls () {
+  dovecot_fresh
+  capture_start pop3-stls.pcap lo 'port 53 or port 110'
+  pop3 stls --cafile "$DV/cert.pem" --keylog "$WORK/pop3-stls.keys"
+  capture_stop pop3-stls.pcap
+  mv "$WORK/pop3-stls.keys" "$SAMPLES/pop3-stls.keys"
+}
+
+rec_imap_ipv6 () {
+  dovecot_fresh --listen '127.0.0.1, ::1'
+  capture_start imap-ipv6.pcap lo 'port 53 or port 143'
+  imap basic --qtype AAAA
+  capture_stop imap-ipv6.pcap
+}
+
+rec_imap_cooked () {
+  dovecot_fresh
+  # tcpdump's default for "any" is Linux cooked v2 (LINKTYPE_LINUX_SLL2).
+  capture_start imap-cooked.pcap any 'port 53 or port 143' -y LINUX_SLL2
+  imap basic
+  capture_stop imap-cooked.pcap
+}
+
+rec_imap_cooked_sll1 () {
+  dovecot_fresh
+  capture_start imap-cooked-sll1.pcap any 'port 53 or port 143' -y LINUX_SLL
+  imap basic
+  capture_stop imap-cooked-sll1.pcap
+}
+
+rec_imap_midstream () {
+  dovecot_fresh
+  # The client logs in and selects INBOX before tcpdump starts.
+  imap midstream --pause-file "$WORK/pause" &
+  local client=$! i
+  for i in $(seq 200); do
+    [ -e "$WORK/pause.ready" ] && break
+    sleep 0.05
+  done
+  capture_start imap-midstream.pcap lo 'port 143'
+  touch "$WORK/pause.go"
+  wait "$client"
+  capture_stop imap-midstream.pcap
+}
+
+rec_imap_curl () {
+  dovecot_fresh
+  capture_start imap-curl.pcap lo 'port 143'
+  curl -sS --resolve imap.mailscope.test:143:127.0.0.1 -u student:classroom \
+    'imap://imap.mailscope.test:143/INBOX;UID=1' -o "$WORK/imap-curl.eml"
+  capture_stop imap-curl.pcap
+}
+
+rec_pop3_curl () {
+  dovecot_fresh
+  capture_start pop3-curl.pcap lo 'port 110'
+  curl -sS --resolve pop.mailscope.test:110:127.0.0.1 -u student:classroom \
+    'pop3://pop.mailscope.test:110/1' -o "$WORK/pop3-curl.eml"
+  capture_stop pop3-curl.pcap
+}
+
+rec_imap_port10143 () {
+  "$PEERS/dovecot.sh" stop "$DV"
+  "$PEERS/dovecot.sh" start "$DV" --imap 10143 --pop3 10110 --imaps 10993 --pop3s 10995
+  capture_start imap-port10143.pcap lo 'port 53 or port 10143'
+  imap basic --port 10143
+  capture_stop imap-port10143.pcap
+}
+
+"$PEERS/dns.sh" start "$WORK/dns" --port 53 --listen 127.0.0.1
+
+names=${*:-$ALL}
+for name in $names; do
+  fn=rec_${name//-/_}
+  declare -F "$fn" >/dev/null || { echo "record.sh: unknown capture $name" >&2; exit 64; }
+  "$fn"
+done
+
+{
+  echo "Recorded by samples/record.sh on $(date -u +%Y-%m-%d) with:"
+  echo "  $(dovecot --version | sed 's/^/Dovecot /')"
+  echo "  $(dnsmasq --version | head -1)"
+  echo "  $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | sed -n 2p)"
+  echo "  Python $(python3 -c 'import platform, ssl; print(platform.python_version() + ", " + ssl.OPENSSL_VERSION)')"
+  echo "  $(curl --version | head -1 | cut -d' ' -f1-2)"
+} > "$SAMPLES/recorded-with.txt"

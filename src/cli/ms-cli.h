@@ -1,0 +1,21 @@
+/* ms-cli.h - what mailscope-cli's command files share: each command is one
+ * cmd-*.c file with one entry function, dispatched from main.c. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses (documented in mailscope-cli(1)). */
+#define MS_CLI_EXIT_OK 0
+#define MS_CLI_EXIT_FAILURE 1   /* the input could not be read */
+#define MS_CLI_EXIT_USAGE 2     /* bad command line; or a truncated capture */
+
+/* Prints "mailscope-cli: <message>" as one line on stderr. */
+void ms_cli_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+/* Command entry points: argv[0] is the command name; return the exit
+ * status. */
+int ms_cmd_decode (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Runs mailscope-cli decode --format json over third-party captures and checks it survives.
+
+Usage: corpus.py CLI [ORIGIN...]
+Captures are read from $MS_SOURCE_ROOT/tests/corpus/captures/<origin>/ (all
+origins when none is named). Each file must give exit status 0 or 2
+(2 = truncated capture), no signal, no timeout, and only JSON objects on
+standard output. Prints one line per file and a summary; exits 1 on any failure.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+TIMEOUT = 60          # seconds per capture; the largest is under 100 KB
+OK_STATUSES = (0, 2)  # 2 is the CLI's status for a truncated capture
+SHOW_STDERR = 2000    # characters of stderr to show for a failing file
+
+
+def check_file(cli, path):
+    """Returns None when the CLI handled path correctly, else a reason."""
+    try:
+        proc = subprocess.run([cli, "decode", "--format", "json", path],
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return "no result after %d s" % TIMEOUT
+    err = proc.stderr.decode("utf-8", "replace")[-SHOW_STDERR:]
+    if proc.returncode < 0:
+        return "killed by signal %d\n%s" % (-proc.returncode, err)
+    if proc.returncode not in OK_STATUSES:
+        return "exit status %d\n%s" % (proc.returncode, err)
+    for n, line in enumerate(proc.stdout.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            return "line %d is not JSON (%s): %r" % (n, e, line[:200])
+        if not isinstance(obj, dict):
+            return "line %d is JSON but not an object: %r" % (n, line[:200])
+    return None
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cli = sys.argv[1]
+    root = os.path.join(os.environ.get("MS_SOURCE_ROOT",
+                                       os.path.join(os.path.dirname(__file__), "..", "..")),
+                        "tests", "corpus", "captures")
+    origins = sys.argv[2:] or sorted(os.listdir(root))
+    files = []
+    for origin in origins:
+        folder = os.path.join(root, origin)
+        files += [os.path.join(folder, f) for f in sorted(os.listdir(folder))]
+    if not files:
+        sys.exit("corpus.py: no captures under %s" % root)
+    failures = 0
+    for path in files:
+        reason = check_file(cli, path)
+        name = os.path.relpath(path, root)
+        if reason:
+            failures += 1
+            print("FAIL %s: %s" % (name, reason))
+        else:
+            print("ok   %s" % name)
+    print("%d of %d captures failed" % (failures, len(files)))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
