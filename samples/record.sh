@@ -21,8 +21,8 @@ SAMPLES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SAMPLES/.." && pwd)
 PEERS=$ROOT/tests/peers
 CLIENTS=$SAMPLES/clients
-ALL="imap-idle-partial pop3-retr imap-starttls pop3-stls imap-ipv6 imap-cooked
-imap-cooked-sll1 imap-midstream imap-curl pop3-curl imap-port10143"
+ALL="imap-idle-partial imap-truncated pop3-retr imap-starttls pop3-stls imap-ipv6
+imap-cooked imap-cooked-sll1 imap-midstream imap-curl pop3-curl imap-port10143 imap-dumpcap"
 SETTLE=1     # seconds to let the last FIN/ACK reach tcpdump before stopping it
 
 [ "$(id -u)" = 0 ] || { echo "record.sh: run as root" >&2; exit 1; }
@@ -35,6 +35,7 @@ WORK=$(mktemp -d)
 chmod 755 "$WORK"   # Dovecot's unprivileged processes must reach the mailbox inside
 DV=$WORK/dovecot
 TCPDUMP_PID=
+DROPPED=0
 
 cleanup () {
   if [ -n "$TCPDUMP_PID" ]; then kill -INT "$TCPDUMP_PID" 2>/dev/null || true; fi
@@ -75,6 +76,11 @@ capture_stop () {
   mv "$WORK/$1" "$SAMPLES/$1"
   chmod 644 "$SAMPLES/$1"
   printf '%-28s %s\n' "$1" "$(grep -h 'packets' "$WORK/tcpdump.err" | tr '\n' ' ')"
+  local dropped
+  dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$WORK/tcpdump.err")
+  if [ "${dropped:-0}" != 0 ]; then
+    DROPPED=1
+  fi
 }
 
 imap () { python3 "$CLIENTS/imap-session.py" "$@"; }
@@ -85,6 +91,29 @@ rec_imap_idle_partial () {
   capture_start imap-idle-partial.pcap lo 'port 53 or port 143'
   imap idle-partial --on-idle "python3 $CLIENTS/deliver.py $DV/mail/student"
   capture_stop imap-idle-partial.pcap
+}
+
+# imap-truncated.pcap: imap-idle-partial.pcap cut in the middle of the packet
+# that carries the "* N EXISTS" pushed during IDLE, as if the disk had filled up during the capture.
+rec_imap_truncated () {
+  [ -f "$SAMPLES/imap-idle-partial.pcap" ] || rec_imap_idle_partial
+  python3 - "$SAMPLES/imap-idle-partial.pcap" "$SAMPLES/imap-truncated.pcap" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+pos = 24                                   # classic pcap file header
+idling = False
+while pos + 16 <= len(data):
+    incl = struct.unpack("<I", data[pos + 8:pos + 12])[0]
+    frame = data[pos + 16:pos + 16 + incl]
+    idling = idling or frame.endswith(b"+ idling\r\n")
+    if idling and b" EXISTS\r\n" in frame:
+        open(sys.argv[2], "wb").write(data[:pos + 16 + incl // 2])
+        sys.exit(0)
+    pos += 16 + incl
+sys.exit("no EXISTS packet found")
+EOF
+  chmod 644 "$SAMPLES/imap-truncated.pcap"
+  printf '%-28s %s\n' imap-truncated.pcap "cut from imap-idle-partial.pcap"
 }
 
 rec_pop3_retr () {
@@ -171,13 +200,42 @@ rec_imap_port10143 () {
   capture_stop imap-port10143.pcap
 }
 
+# imap-dumpcap.pcapng: dumpcap (Wireshark's capture engine) writes pcapng.
+rec_imap_dumpcap () {
+  command -v dumpcap >/dev/null || { echo "record.sh: dumpcap is missing (tshark)" >&2; exit 1; }
+  dovecot_fresh
+  rm -f "$WORK/dumpcap.err"
+  dumpcap -i lo -s 0 -f 'port 53 or port 143' -w "$WORK/imap-dumpcap.pcapng" 2>"$WORK/dumpcap.err" &
+  TCPDUMP_PID=$!
+  local i
+  for i in $(seq 100); do
+    grep -q '^Capturing on' "$WORK/dumpcap.err" 2>/dev/null && break
+    sleep 0.05
+  done
+  imap basic
+  sleep "$SETTLE"
+  kill -INT "$TCPDUMP_PID"
+  wait "$TCPDUMP_PID" || true
+  TCPDUMP_PID=
+  mv "$WORK/imap-dumpcap.pcapng" "$SAMPLES/imap-dumpcap.pcapng"
+  chmod 644 "$SAMPLES/imap-dumpcap.pcapng"
+  printf '%-28s %s\n' imap-dumpcap.pcapng "$(grep -h 'Packets' "$WORK/dumpcap.err" | tr '\n' ' ')"
+}
+
 "$PEERS/dns.sh" start "$WORK/dns" --port 53 --listen 127.0.0.1
 
 names=${*:-$ALL}
 for name in $names; do
   fn=rec_${name//-/_}
   declare -F "$fn" >/dev/null || { echo "record.sh: unknown capture $name" >&2; exit 64; }
-  "$fn"
+  # A busy machine can make the kernel drop packets: record again (3 tries).
+  for attempt in 1 2 3; do
+    DROPPED=0
+    "$fn"
+    [ "$DROPPED" = 0 ] && break
+    echo "record.sh: the kernel dropped packets, recording $name again" >&2
+    [ "$attempt" = 3 ] && { echo "record.sh: giving up on $name" >&2; exit 1; }
+  done
 done
 
 {

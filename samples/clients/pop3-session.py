@@ -36,8 +36,10 @@ def main():
     args = parse_args()
     addr = mslab.resolve(args.name, args.qtype, args.dns, args.dns_port, 0x2001)
     p = mslab.LabPOP3(args.name, addr, args.port)
-    p.capa()
-    if args.scenario == "stls":
+    if args.scenario == "retr":
+        p.capa()
+    else:
+        # poplib's stls() sends CAPA itself to check for STLS first.
         ctx = ssl.create_default_context(cafile=args.cafile)
         if not args.cafile:
             ctx.check_hostname = False

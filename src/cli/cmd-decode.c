@@ -62,6 +62,8 @@ ms_cmd_decode (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_help_enabled (ctx, TRUE);
 
+  /* --help's usage line names the command too. */
+  g_set_prgname ("mailscope-cli decode");
   /* g_option_context_parse wants argv[0] to be the program. */
   g_autofree char *prog = g_strdup ("mailscope-cli decode");
   char **args = g_new0 (char *, (gsize) argc + 1);

@@ -514,8 +514,14 @@ test_live (void)
   g_assert_true (ms_source_stats (src, &received, &dropped));
   g_assert_cmpuint (received, >=, 1);
 
-  /* no traffic: a timeout, not an end */
-  g_assert_cmpint (ms_source_next (src, &frame, &error), ==, 2);
+  /* Loopback may show the datagram a second time; after that, with no
+   * traffic, a read is a timeout, not an end. */
+  {
+    int rc = 1;
+    for (guint i = 0; i < LIVE_MAX_TRIES && rc == 1; i++)
+      rc = ms_source_next (src, &frame, &error);
+    g_assert_cmpint (rc, ==, 2);
+  }
   ms_source_close (src);
 }
 

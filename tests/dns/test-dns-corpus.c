@@ -312,6 +312,27 @@ test_all_captures (void)
         assert_event_sane (g_ptr_array_index (evs, k));
       total += evs->len;
 
+      /* Random damage: bytes of each payload overwritten, a few at a time. */
+      for (guint k = 0; k < pkts->len; k++)
+        {
+          const DnsPkt *p = g_ptr_array_index (pkts, k);
+          if (p->len == 0 || p->len > 4096)
+            continue;
+          for (guint round = 0; round < 20; round++)
+            {
+              g_autofree guint8 *copy = g_memdup2 (p->data, p->len);
+              for (guint b = 0; b < 3; b++)
+                copy[g_test_rand_int_range (0, (gint32) p->len)] = (guint8) g_test_rand_int_range (0, 256);
+              DnsCollect col;
+              dns_collect_init (&col);
+              ms_dns_decode_message (&col.emitter, 0, copy, p->len, FALSE);
+              g_assert_cmpuint (col.events->len, ==, 1);
+              assert_event_sane (g_ptr_array_index (col.events, 0));
+              dns_collect_clear (&col);
+              (void) ms_dns_sniff_datagram (copy, p->len);
+            }
+        }
+
       /* Every prefix of every small payload, as if the capture cut it. */
       for (guint k = 0; k < pkts->len; k++)
         {

@@ -760,9 +760,8 @@ test_tcp_splits (void)
   tcp_streams (c2s, s2c);
 
   g_autoptr (GPtrArray) whole = tcp_run (c2s, s2c, 0);
-  /* Client events first when fed whole, since the client stream is fed
-   * first; sort-free comparison needs the same order in every mode, so
-   * compare per direction. */
+  /* How the two directions interleave depends on the split, so the event
+   * lists are compared per direction. */
   g_assert_cmpuint (whole->len, ==, 5);
   guint n_c2s = 0, n_trunc = 0, n_malformed = 0;
   for (guint i = 0; i < whole->len; i++)
@@ -789,8 +788,50 @@ test_tcp_splits (void)
         dns_assert_same_json (whole_s, got_s);
       }
 
-  /* The stream offsets of events point after each length prefix. */
-  g_assert_nonnull (strstr (g_ptr_array_index (whole_c, 0), "\"id\":4369"));
+  g_assert_nonnull (strstr (g_ptr_array_index (whole_c, 0), "\"id\":4369"));  /* 0x1111 */
+}
+
+/* Fed one byte at a time, an event appears exactly when a message's last
+ * byte arrives; cut anywhere and finished, the open message comes out
+ * truncated with the bytes it had. */
+static void
+test_tcp_prefixes (void)
+{
+  g_autoptr (GByteArray) q1 = query_msg (0x0a0a, 1);
+  g_autoptr (GByteArray) r1 = big_response ();
+  g_autoptr (GByteArray) s = g_byte_array_new ();
+  put16 (s, q1->len);
+  g_byte_array_append (s, q1->data, q1->len);
+  put16 (s, r1->len);
+  g_byte_array_append (s, r1->data, r1->len);
+  gsize end1 = q1->len + 2, end2 = s->len;
+
+  for (gsize cut = 0; cut <= s->len; cut++)
+    {
+      DnsCollect col;
+      dns_collect_init (&col);
+      MsDecoder *dec = ms_decoder_new (&ms_dns_tcp_decoder_class, &col.emitter, NULL);
+      for (gsize i = 0; i < cut; i++)
+        {
+          ms_decoder_feed (dec, MS_DIR_S2C, i, s->data + i, 1);
+          guint want = (i + 1 >= end1) + (i + 1 >= end2);
+          g_assert_cmpuint (col.events->len, ==, want);
+        }
+      ms_decoder_finish (dec);
+      ms_decoder_free (dec);
+      gboolean open = cut != 0 && cut != end1 && cut != end2;
+      g_assert_cmpuint (col.events->len, ==, (cut >= end1) + (cut >= end2) + open);
+      for (guint k = 0; k < col.events->len; k++)
+        {
+          MsEvent *ev = g_ptr_array_index (col.events, k);
+          gboolean last_open = open && k == col.events->len - 1;
+          g_assert_cmpuint (ev->flags, ==, last_open ? MS_EVENT_TRUNCATED : 0);
+          g_assert_cmpint (ev->dir, ==, MS_DIR_S2C);
+          if (last_open && cut > end1 + 2)
+            g_assert_cmpuint (ev->length, ==, cut - end1 - 2);
+        }
+      dns_collect_clear (&col);
+    }
 }
 
 static void
@@ -935,6 +976,15 @@ test_sniff (void)
   q->data[7] = 50;        /* 50 answers cannot fit */
   g_assert_false (ms_dns_sniff_datagram (q->data, q->len));
 
+  /* NetBIOS name service (RFC 1002) shares the format but is not DNS */
+  g_autoptr (GByteArray) nb = msg_new (0x8001, 0x0110, 1, 0, 0, 0);
+  put_name (nb, "FDEFEDEBEMEBECCACACACACACACACABM");
+  put16 (nb, 32);
+  put16 (nb, 1);
+  g_assert_false (ms_dns_sniff_datagram (nb->data, nb->len));
+  nb->data[13] = 'Z';   /* not a first-level encoded NetBIOS name */
+  g_assert_true (ms_dns_sniff_datagram (nb->data, nb->len));
+
   g_assert_cmpuint (ms_dns_ports[0], ==, 53);
   g_assert_cmpuint (ms_dns_ports[1], ==, 5353);
   g_assert_cmpuint (ms_dns_ports[2], ==, 10053);
@@ -985,7 +1035,7 @@ test_pairs (void)
   g_autoptr (MsEvent) q1 = pair_event (pairs, FALSE, 7, 10, 5000, 1, 100 * s);
   g_assert_false (ms_event_has (q1, "rtt"));
   /* same id from another client port: a different conversation */
-  g_autoptr (MsEvent) q2 = pair_event (pairs, FALSE, 7, 10, 5001, 2, 100 * s + s / 2);
+  ms_event_unref (pair_event (pairs, FALSE, 7, 10, 5001, 2, 100 * s + s / 2));
   g_autoptr (MsEvent) r2 = pair_event (pairs, TRUE, 7, 10, 5001, 3, 101 * s);
   g_assert_cmpint (ms_event_get_int (r2, "query_frame", 0), ==, 2);
   const MsField *rtt = ms_event_get (r2, "rtt");
@@ -1009,10 +1059,11 @@ test_pairs (void)
   g_assert_false (ms_event_has (r4, "query_frame"));
 
   /* a repeated query replaces the first: rtt counts from the repeat */
-  g_autoptr (MsEvent) q5 = pair_event (pairs, FALSE, 9, 10, 5000, 8, 200 * s);
-  g_autoptr (MsEvent) q5b = pair_event (pairs, FALSE, 9, 10, 5000, 9, 201 * s);
+  ms_event_unref (pair_event (pairs, FALSE, 9, 10, 5000, 8, 200 * s));
+  ms_event_unref (pair_event (pairs, FALSE, 9, 10, 5000, 9, 201 * s));
   g_autoptr (MsEvent) r5 = pair_event (pairs, TRUE, 9, 10, 5000, 10, 201 * s + s / 4);
   g_assert_cmpint (ms_event_get_int (r5, "query_frame", 0), ==, 9);
+  g_assert_cmpfloat_with_epsilon (ms_event_get (r5, "rtt")->v.d, 0.25, 1e-9);
 
   /* the table is bounded: the oldest query is forgotten */
   for (guint i = 0; i < MS_DNS_MAX_PENDING + 1; i++)
@@ -1049,6 +1100,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dns/update-empty-rdata", test_update_empty_rdata);
   g_test_add_func ("/dns/truncated-prefixes", test_truncated_prefixes);
   g_test_add_func ("/dns/tcp/splits", test_tcp_splits);
+  g_test_add_func ("/dns/tcp/prefixes", test_tcp_prefixes);
   g_test_add_func ("/dns/tcp/offsets-gap", test_tcp_offsets_and_gap);
   g_test_add_func ("/dns/tcp/dir", test_tcp_dir_from_stream);
   g_test_add_func ("/dns/sniff", test_sniff);

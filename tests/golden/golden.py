@@ -20,7 +20,7 @@ import sys
 
 TIMEOUT = 120        # seconds; the largest sample is about 300 KB
 SKIP = 77            # meson's "skipped" exit status
-OK_STATUSES = (0, 2)  # 2: the CLI says the capture is truncated (imap-midstream may be)
+OK_STATUSES = (0, 2)  # 2: the CLI says the capture is truncated (imap-truncated)
 DIFF_LINES = 400     # lines of diff to print; enough to see what went wrong
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,21 +46,30 @@ def supports_keylog(cli):
     return b"--keylog" in out.stdout + out.stderr
 
 
+def capture_file(name):
+    """The file name of sample NAME (NAME.pcap or NAME.pcapng), or None."""
+    for ext in (".pcap", ".pcapng"):
+        if os.path.exists(os.path.join(SAMPLES, name + ext)):
+            return name + ext
+    return None
+
+
 def run_cli(cli, name, fmt):
-    """Runs the CLI on samples/NAME.pcap; returns (exit status, stdout, stderr)."""
+    """Runs the CLI on samples/NAME.pcap(ng); returns (exit status, stdout, stderr)."""
     args = [os.path.abspath(cli), "decode"]
     if fmt == "json":
         args += ["--format", "json"]
     if os.path.exists(os.path.join(SAMPLES, name + ".keys")) and supports_keylog(cli):
         args += ["--keylog", name + ".keys"]
-    args.append(name + ".pcap")
+    args.append(capture_file(name))
     proc = subprocess.run(args, cwd=SAMPLES, capture_output=True, timeout=TIMEOUT,
                           env=cli_env(), stdin=subprocess.DEVNULL)
     return proc.returncode, proc.stdout, proc.stderr
 
 
 def sample_names():
-    return sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(SAMPLES, "*.pcap")))
+    return sorted(os.path.splitext(os.path.basename(p))[0]
+                  for ext in ("*.pcap", "*.pcapng") for p in glob.glob(os.path.join(SAMPLES, ext)))
 
 
 def check_status(status, err, name):
@@ -76,7 +85,7 @@ def check_status(status, err, name):
 
 def check(cli, name, fmt):
     expected_path = os.path.join(SAMPLES, name + SUFFIX[fmt])
-    if not os.path.exists(os.path.join(SAMPLES, name + ".pcap")):
+    if capture_file(name) is None:
         print("missing capture samples/%s.pcap" % name)
         return 1
     if not os.path.exists(expected_path):

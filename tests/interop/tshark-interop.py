@@ -42,6 +42,10 @@ KNOWN_DIFFERENCES = {
     "imap-idle-done":
         "tshark reads the DONE that ends IDLE as a tag without a command; Mailscope reports "
         "event idle-done, command DONE, no tag",
+    "imap-continuation-status":
+        "tshark reads a continuation request (\"+ idling\") as a tagged response with tag "
+        "\"+\" and the first word as its status; Mailscope reports event continuation "
+        "(continuation: true)",
     "pop3-sasl-line":
         "tshark reads a line answering an AUTH challenge (base64) as a POP3 command; "
         "Mailscope reports event sasl (sasl: true) with no command",
@@ -102,7 +106,8 @@ def first_show(element, name):
 
 
 def run_tshark(path, imap_ports, pop3_ports, config_dir):
-    """tshark's reading of PATH: a list of packets (frame, stream, imap lines, pop lines).
+    """tshark's reading of PATH: (packets, truncated). A packet has frame, stream, IMAP
+    lines and POP requests; truncated is true when the file is cut short in a frame.
 
     Raises RuntimeError when tshark is missing or fails."""
     args = ["tshark", "-n", "-r", path, "-T", "pdml", "-Y", "imap or pop"]
@@ -115,9 +120,11 @@ def run_tshark(path, imap_ports, pop3_ports, config_dir):
         proc = subprocess.run(args, capture_output=True, env=env, timeout=RUN_TIMEOUT)
     except FileNotFoundError:
         raise RuntimeError("tshark is not installed (run tools/setup-debian.sh)")
-    if proc.returncode != 0:
-        raise RuntimeError("tshark exited with %d: %s"
-                           % (proc.returncode, proc.stderr.decode(errors="replace").strip()))
+    stderr = proc.stderr.decode(errors="replace").strip()
+    # tshark exits with 2 on a file cut short, after printing every whole frame.
+    truncated = proc.returncode == 2 and "cut short" in stderr
+    if proc.returncode != 0 and not truncated:
+        raise RuntimeError("tshark exited with %d: %s" % (proc.returncode, stderr))
     root = ET.fromstring(proc.stdout)
     packets = []
     for packet in root.iter("packet"):
@@ -153,19 +160,20 @@ def run_tshark(path, imap_ports, pop3_ports, config_dir):
             "pop_requests": pop_requests,
             "pop_response": pop_response,
         })
-    return packets
+    return packets, truncated
 
 
 # ------------------------------------------------------------- Mailscope side
 
 def run_mailscope(cli, path):
-    """Mailscope's events for PATH, as dicts. Raises RuntimeError on any failure."""
+    """Mailscope's events for PATH, as dicts, and its exit status (0, or 2 for a capture
+    cut short). Raises RuntimeError on any other failure."""
     try:
         proc = subprocess.run([cli, "decode", "--format", "json", path],
                               capture_output=True, timeout=RUN_TIMEOUT)
     except FileNotFoundError:
         raise RuntimeError("%s does not exist (build it first)" % cli)
-    if proc.returncode != 0:
+    if proc.returncode not in (0, 2):
         raise RuntimeError("mailscope-cli exited with %d: %s"
                            % (proc.returncode,
                               proc.stderr.decode(errors="replace").strip()[-4000:]))
@@ -178,8 +186,9 @@ def run_mailscope(cli, path):
         except ValueError as err:
             raise RuntimeError("output line %d is not JSON (%s): %r" % (number, err, line[:200]))
     if not events:
-        raise RuntimeError("mailscope-cli printed no events")
-    return events
+        raise RuntimeError("mailscope-cli printed no events (exit status %d): %s"
+                           % (proc.returncode, proc.stderr.decode(errors="replace")[-4000:]))
+    return events, proc.returncode
 
 
 def port_of(endpoint):
@@ -285,10 +294,15 @@ def compare_client_lines(proto, tlines, mevents, found, problems):
                         % (ev["frame"], describe(ev), proto))
 
 
-def compare_statuses(tlines, mevents, problems):
-    """Tagged completions of one stream: tshark (frame, tag, status) vs Mailscope events."""
+def compare_statuses(tlines, mevents, continuations, found, problems):
+    """Tagged completions of one stream: tshark (frame, tag, status) vs Mailscope events.
+
+    CONTINUATIONS: frames where Mailscope saw a continuation request."""
     j = 0
     for frame, tag, status in tlines:
+        if tag == "+" and frame in continuations:
+            found[frame] = "imap-continuation-status"
+            continue
         while j < len(mevents) and span(mevents[j])[1] < frame:
             problems.append("frame %d: Mailscope has completion %s; tshark has none"
                             % (mevents[j]["frame"], describe(mevents[j])))
@@ -310,21 +324,25 @@ def compare_statuses(tlines, mevents, problems):
 def check_capture(tap, name, path, cli, config_dir):
     """Runs both tools on one capture and reports the comparisons as TAP results."""
     try:
-        events = run_mailscope(cli, path)
-        ok = True
+        events, status = run_mailscope(cli, path)
         why = ()
     except RuntimeError as err:
-        events, ok, why = [], False, (str(err),)
-    tap.result(ok, "%s: mailscope-cli decode --format json reads it" % name, why)
+        events, status, why = [], None, (str(err),)
 
     imap_ports, pop3_ports = server_ports(events)
     try:
-        packets = run_tshark(path, imap_ports, pop3_ports, config_dir)
+        packets, truncated = run_tshark(path, imap_ports, pop3_ports, config_dir)
     except RuntimeError as err:
         tap.result(False, "%s: tshark reads it" % name, (str(err),))
         return
-    tap.result(True, "%s: tshark reads it" % name)
-    if not ok:
+    tap.result(True, "%s: tshark reads it%s" % (name, " (cut short)" if truncated else ""))
+
+    # Exit status 2 is right only for a capture that really is cut short.
+    if status == 2 and not truncated:
+        why = ("mailscope-cli exited with 2 but tshark reads the whole file",)
+    elif status == 0 and truncated:
+        why = ("tshark says the file is cut short, but mailscope-cli exited with 0",)
+    if not tap.result(not why, "%s: mailscope-cli decode --format json reads it" % name, why):
         return
 
     # tshark's side, per stream.
@@ -357,7 +375,7 @@ def check_capture(tap, name, path, cli, config_dir):
             t_greeting[stream] = pkt["frame"] if greets and stream not in seen_client else None
 
     # Mailscope's side, per stream.
-    m_imap_cmd, m_imap_status, m_pop_cmd, m_greeting = {}, {}, {}, {}
+    m_imap_cmd, m_imap_status, m_pop_cmd, m_greeting, m_cont = {}, {}, {}, {}, {}
     for ev in events:
         stream = ev.get("stream")
         proto = ev.get("proto")
@@ -369,6 +387,9 @@ def check_capture(tap, name, path, cli, config_dir):
             (m_imap_cmd if proto == "imap" else m_pop_cmd).setdefault(stream, []).append(ev)
         elif proto == "imap" and ev.get("event") == "completion":
             m_imap_status.setdefault(stream, []).append(ev)
+        elif proto == "imap" and ev.get("event") == "continuation" \
+                and ev.get("continuation") is True:
+            m_cont.setdefault(stream, set()).add(ev["frame"])
 
     tap.result(lines_total > 0 or bool(t_greeting),
                "%s: tshark finds IMAP or POP3 in it (the comparison is not empty)" % name)
@@ -386,7 +407,8 @@ def check_capture(tap, name, path, cli, config_dir):
 
     problems = []
     for stream in sorted(set(t_imap_status) | set(m_imap_status)):
-        compare_statuses(t_imap_status.get(stream, []), m_imap_status.get(stream, []), problems)
+        compare_statuses(t_imap_status.get(stream, []), m_imap_status.get(stream, []),
+                         m_cont.get(stream, set()), found, problems)
     count = sum(len(v) for v in t_imap_status.values())
     tap.result(not problems, "%s: IMAP tagged statuses agree (%d)" % (name, count),
                problems[:40])

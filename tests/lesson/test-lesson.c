@@ -562,6 +562,7 @@ test_summary (void)
   g_assert_cmpuint (s->steps[MS_STEP_FETCH].round_trips, ==, 1);
   g_assert_cmpuint (s->total.round_trips, ==, 3);
   g_assert_cmpuint (s->total.events, ==, 14);
+  g_assert_cmpuint (s->total.frames, ==, 14);
   g_assert_cmpuint (s->total.bytes[MS_DIR_C2S], ==, 3 * 20);
   g_assert_true (s->credentials_exposed);
   g_assert_cmpstr (s->user, ==, "student");
@@ -579,6 +580,28 @@ test_summary (void)
   g_assert_nonnull (strstr (text, "5,300 bytes of a mailbox of 211,000 bytes"));
   g_assert_nonnull (strstr (text, "message 1, part 2 (application/pdf, 204,800 bytes)"));
   g_assert_null (strstr (text, "image/png"));
+
+  /* A range of the PDF is not the PDF; a whole-message fetch of message 3
+   * moves all its parts. */
+  MsEvent *m3 = imap_untagged (&fx, 0, 43, "FETCH", NULL);
+  ms_event_add_int (m3, "number", 3);
+  ms_event_add_node (m3, "parts", parts_tree ());
+  run (&fx, m3);
+  g_assert_cmpuint (ms_session_summary_attachments_missed (s), ==, 3);
+  MsEvent *piece = imap_untagged (&fx, 0, 44, "FETCH", NULL);
+  ms_event_add_int (piece, "number", 1);
+  ms_event_add_int (piece, "content_bytes", 4096);
+  ms_event_set_info (piece, "* 1 FETCH (BODY[2]<0> {4096})");
+  run (&fx, piece);
+  MsEvent *whole = imap_untagged (&fx, 0, 45, "FETCH", NULL);
+  ms_event_add_int (whole, "number", 3);
+  ms_event_add_int (whole, "content_bytes", 210000);
+  ms_event_set_info (whole, "* 3 FETCH (RFC822 {210000})");
+  run (&fx, whole);
+  g_assert_cmpuint (ms_session_summary_attachments_missed (s), ==, 1);
+  g_autofree char *text2 = ms_session_summary_format (s);
+  g_assert_nonnull (strstr (text2, "message 1, part 2 (application/pdf, 204,800 bytes; only a range of it was read)"));
+  g_assert_null (strstr (text2, "message 3"));
 
   JsonObject *o = ms_session_summary_to_json (s);
   g_assert_cmpint (json_object_get_int_member (o, "mailbox_bytes"), ==, 211000);
@@ -601,6 +624,12 @@ test_summary (void)
   ms_event_add_int (st, "maildrop_octets", 5000);
   run (&fx, st);
   g_assert_cmpint (p->mailbox_bytes, ==, 5000);
+  /* Without the field, the STAT line itself says "+OK count octets". */
+  run (&fx, pop3_cmd (&fx, 7, 14, "STAT", NULL));
+  MsEvent *st2 = pop3_resp (&fx, 7, 16, "STAT", TRUE);
+  ms_event_set_info (st2, "+OK 3 6120");
+  run (&fx, st2);
+  g_assert_cmpint (p->mailbox_bytes, ==, 6120);
   g_assert_cmpuint (p->content_bytes, ==, 777);
 
   /* DNS: queries from changing ports of one client form one session. */
@@ -783,6 +812,36 @@ test_text_sink_bounded (void)
   fixture_clear (&fx);
 }
 
+/* A session that announced an attachment and never fetched it ends with
+ * the report, even without --summary. */
+static void
+test_text_sink_attachments (void)
+{
+  Fixture fx;
+  fixture_init (&fx);
+  GOutputStream *out = g_memory_output_stream_new_resizable ();
+  fx.sink = ms_sink_new_text_stream (out, fx.lesson, 0);
+  MsEvent *f = imap_cmd (&fx, 0, 0, "a1", "FETCH", "1 (BODYSTRUCTURE)");
+  ms_event_add_bool (f, "moves_content", FALSE);
+  run (&fx, f);
+  MsEvent *m = imap_untagged (&fx, 0, 1, "FETCH", "FETCH");
+  ms_event_add_int (m, "number", 1);
+  ms_event_add_node (m, "parts", parts_tree ());
+  run (&fx, m);
+  run (&fx, imap_done (&fx, 0, 2, "a1", "FETCH", "OK"));
+  run (&fx, tcp_ev (&fx, 0, 3, MS_DIR_C2S, "close", "RST"));
+  g_assert_true (ms_sink_finish (fx.sink, NULL));
+  g_autofree char *text = drain (out);
+  const char *report = strstr (text, "  Attachments not downloaded: 2\n"
+                                     "    message 1, part 2 (application/pdf, 204,800 bytes)\n"
+                                     "    message 1, part 3 (image/png, 5,000 bytes)\n");
+  g_assert_nonnull (report);
+  g_assert_true (report > strstr (text, "[RST]"));
+  ms_sink_free (fx.sink);
+  g_object_unref (out);
+  fixture_clear (&fx);
+}
+
 static void
 test_step_texts (void)
 {
@@ -814,5 +873,6 @@ main (int argc, char **argv)
   g_test_add_func ("/lesson/sink/json", test_json_sink);
   g_test_add_func ("/lesson/sink/text", test_text_sink);
   g_test_add_func ("/lesson/sink/text-bounded", test_text_sink_bounded);
+  g_test_add_func ("/lesson/sink/text-attachments", test_text_sink_attachments);
   return g_test_run ();
 }

@@ -419,6 +419,82 @@ test_auth_list (void)
   sink_free (s);
 }
 
+static void
+test_auth_cram_oauth (void)
+{
+  /* RFC 2195's example answer, and RFC 7628's OAUTHBEARER initial
+   * response (a gs2 header naming the user, then the bearer token). */
+  g_autofree char *cram = g_base64_encode ((const guchar *) "tim b913a602c7eda7a495b4e6e7334d3890", 36);
+  static const char oauth_raw[] = "n,a=user@example.com,\001host=server.example.com\001port=110"
+                                  "\001auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\001\001";
+  g_autofree char *oauth = g_base64_encode ((const guchar *) oauth_raw, sizeof oauth_raw - 1);
+  g_autofree char *cram_line = g_strdup_printf ("%s\r\n", cram);
+  g_autofree char *oauth_line = g_strdup_printf ("AUTH OAUTHBEARER %s\r\n", oauth);
+  const Step steps[] = {
+    S ("+OK ready\r\n"),
+    C ("AUTH CRAM-MD5\r\n"),
+    S ("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"),
+    C (cram_line),
+    S ("-ERR [AUTH] no\r\n"),
+    C (oauth_line),
+    S ("+OK\r\n"),
+  };
+  MsTestSink *s = run_steps (steps, G_N_ELEMENTS (steps), 0);
+  g_assert_cmpstr (ms_event_get_str (nth (s, "continuation", 0), "for_command"), ==, "AUTH");
+  JsonObject *cram_cred = credential_of (nth (s, "credential", 0));
+  g_assert_cmpstr (json_object_get_string_member (cram_cred, "mechanism"), ==, "CRAM-MD5");
+  g_assert_cmpstr (json_object_get_string_member (cram_cred, "user"), ==, "tim");
+  g_assert_false (json_object_get_boolean_member (cram_cred, "cleartext"));
+  g_assert_false (json_object_has_member (cram_cred, "password"));
+  JsonObject *oa = credential_of (nth (s, "credential", 1));
+  g_assert_cmpstr (json_object_get_string_member (oa, "mechanism"), ==, "OAUTHBEARER");
+  g_assert_cmpstr (json_object_get_string_member (oa, "user"), ==, "user@example.com");
+  g_assert_cmpstr (json_object_get_string_member (oa, "password"), ==,
+                   "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+  g_autofree char *masked = to_json (nth (s, "command", 1), TRUE);
+  g_assert_null (strstr (masked, oauth));
+  sink_free (s);
+}
+
+static void
+test_mask_long_secret (void)
+{
+  /* A long password inside AUTH PLAIN and a password with a control
+   * character: --mask-secrets must hide every byte of both, in Info too. */
+  GString *raw = g_string_new (NULL);
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, "student");
+  g_string_append_c (raw, '\0');
+  for (int i = 0; i < 1500; i++)
+    g_string_append_c (raw, 'a' + i % 26);
+  g_autofree char *b64 = g_base64_encode ((const guchar *) raw->str, raw->len);
+  g_autofree char *auth = g_strdup_printf ("AUTH PLAIN %s\r\n", b64);
+  const Step steps[] = {
+    S ("+OK ready\r\n"),
+    C (auth),
+    S ("-ERR no\r\n"),
+    C ("USER student\r\n"),
+    S ("+OK\r\n"),
+    C ("PASS tab\there\r\n"),
+    S ("+OK\r\n"),
+  };
+  MsTestSink *s = run_steps (steps, G_N_ELEMENTS (steps), 0);
+  g_autofree char *b64_piece = g_strndup (b64 + 100, 40);
+  for (guint i = 0; i < s->events->len; i++)
+    {
+      g_autofree char *m = to_json (ev_at (s, i), TRUE);
+      g_assert_null (strstr (m, b64_piece));
+      g_assert_null (strstr (m, "klmnopqrstuvwxyzabcdefghij"));
+      g_assert_null (strstr (m, "tab"));
+    }
+  JsonObject *co = credential_of (nth (s, "credential", 0));
+  g_assert_cmpuint (strlen (json_object_get_string_member (co, "password")), ==, 1500);
+  g_autofree char *clear = to_json (nth (s, "command", 0), FALSE);
+  g_assert_nonnull (strstr (clear, b64_piece));
+  sink_free (s);
+  g_string_free (raw, TRUE);
+}
+
 /* A ClientHello (TLS 1.2 legacy version, one suite, SNI
  * pop.mailscope.test) as a client sends it after STLS. */
 static const guint8 client_hello[] = {
@@ -692,6 +768,48 @@ test_sniff (void)
   g_assert_cmpuint (ms_pop3_decoder_class.ports[1], ==, 1110);
   g_assert_cmpuint (ms_pop3_decoder_class.ports[2], ==, 0);
   g_assert_cmpstr (ms_pop3_decoder_class.name, ==, "pop3");
+}
+
+static void
+test_random_input (void)
+{
+  /* Random mixes of real lines, fragments and binary bytes: never a
+   * crash, and the same events however the bytes are cut. */
+  static const char *const pieces[] = {
+    "+OK ready <a@b>\r\n", "USER x\r\n", "PASS y\r\n", "LIST\r\n", "RETR 1\r\n",
+    "TOP 1 0\r\n", "CAPA\r\n", "AUTH PLAIN\r\n", "AUTH LOGIN\r\n", "STLS\r\n",
+    "+ \r\n", "+OK\r\n", "-ERR [IN-USE] x\r\n", ".\r\n", "..\r\n", "1 100\r\n",
+    "\r\n", "\n", "\r", ".", "+", "AHN0dWRlbnQAY2xhc3Nyb29t\r\n", "*\r\n",
+    "\x16\x03\x01\x00\x05hello", "\x17\x03\x03\x00\x01x",
+  };
+  for (int round = 0; round < 300; round++)
+    {
+      Step st[24];
+      char *texts[24];
+      int n = g_test_rand_int_range (1, 24);
+      for (int i = 0; i < n; i++)
+        {
+          GString *t = g_string_new (NULL);
+          int parts = g_test_rand_int_range (1, 4);
+          for (int k = 0; k < parts; k++)
+            {
+              if (g_test_rand_int_range (0, 5) == 0)
+                for (int b = g_test_rand_int_range (1, 12); b > 0; b--)
+                  g_string_append_c (t, (char) g_test_rand_int_range (1, 256));
+              else
+                g_string_append (t, pieces[g_test_rand_int_range (0, G_N_ELEMENTS (pieces))]);
+            }
+          texts[i] = g_string_free (t, FALSE);
+          st[i].dir = g_test_rand_bit () ? MS_DIR_C2S : MS_DIR_S2C;
+          st[i].text = texts[i];
+          st[i].len = 0;
+        }
+      guint flags = g_test_rand_int_range (0, 4) == 0 ? MS_DECODER_MIDSTREAM : 0;
+      MsTestSink *s = run_steps (st, (gsize) n, flags);
+      sink_free (s);
+      for (int i = 0; i < n; i++)
+        g_free (texts[i]);
+    }
 }
 
 /* --- captures ------------------------------------------------------------- */
@@ -1086,6 +1204,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/auth-plain-continuation", test_auth_plain_continuation);
   g_test_add_func ("/pop3/auth-login-cancel", test_auth_login_and_cancel);
   g_test_add_func ("/pop3/auth-list", test_auth_list);
+  g_test_add_func ("/pop3/auth-cram-oauthbearer", test_auth_cram_oauth);
+  g_test_add_func ("/pop3/mask-long-secret", test_mask_long_secret);
   g_test_add_func ("/pop3/stls", test_stls);
   g_test_add_func ("/pop3/codes-pipelining", test_codes_and_pipelining);
   g_test_add_func ("/pop3/limits", test_limits);
@@ -1094,6 +1214,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/gap", test_gap);
   g_test_add_func ("/pop3/midstream", test_midstream);
   g_test_add_func ("/pop3/sniff", test_sniff);
+  g_test_add_func ("/pop3/random-input", test_random_input);
   g_test_add_func ("/pop3/capture/zeek-basic", test_capture_zeek_basic);
   g_test_add_func ("/pop3/capture/zeek-bad-list-retr", test_capture_bad_list);
   g_test_add_func ("/pop3/capture/zeek-unknown-commands", test_capture_unknown);

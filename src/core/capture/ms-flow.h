@@ -33,7 +33,8 @@ typedef struct {
   guint32 frame;
 } MsFrameMark;
 
-/* First bytes of a direction kept while the decoder is chosen by content. */
+/* One delivery of bytes kept while the decoder is chosen by content, so
+ * they can be replayed in arrival order with the frame that delivered them. */
 typedef struct {
   guint8 side;
   guint32 len;
@@ -51,6 +52,7 @@ typedef struct {
   gboolean ws_base_set;  /* Wireshark's base sequence (port reuse test) */
   guint32 ws_base;
   gboolean syn, fin, rst;
+  guint64 fin_off;       /* stream offset of the FIN */
   MsFrameMark *marks;    /* ring of MS_FLOW_MARKS, allocated on first data */
   guint n_marks, mark_head;
   GByteArray *sniff;     /* first bytes while sniffing */

@@ -40,6 +40,7 @@ struct _MsPipeline {
 
   MsIpDefrag *defrag;
   MsFlowTable *flows;
+  MsFlow *last_flow;     /* consecutive frames mostly share a flow */
   MsDnsPairs *dns_pairs;
   gsize total_held;
   gint64 next_stream;
@@ -295,7 +296,7 @@ sniff_free (MsFlow *f)
 }
 
 /* Feeds the buffered first bytes to the new decoder in arrival order,
- * stamping each with the frame that brought it. */
+ * stamping each with the frame that delivered it. */
 static void
 sniff_replay (MsFlow *f)
 {
@@ -402,7 +403,8 @@ on_data (gpointer user_data, guint64 offset, const guint8 *data, gsize len,
     f->chunks = g_new (MsSniffChunk, MS_SNIFF_MAX_CHUNKS);
   f->chunks[f->n_chunks].side = s->index;
   f->chunks[f->n_chunks].len = (guint32) len;
-  f->chunks[f->n_chunks].frame = frame;
+  /* Replayed events complete in the frame that delivered these bytes. */
+  f->chunks[f->n_chunks].frame = f->emit_frame;
   f->chunks[f->n_chunks].ts_nsec = f->emit_ts;
   f->n_chunks++;
   sniff_decide (f, FALSE);
@@ -536,8 +538,18 @@ flow_finish (MsPipeline *p, MsFlow *f)
 {
   if (f->done)
     return;
-  flow_flush (p, f, 0);
-  flow_flush (p, f, 1);
+  for (guint i = 0; i < 2; i++)
+    {
+      MsFlowSide *s = &f->side[i];
+      flow_flush (p, f, i);
+      if (s->fin && s->reasm.next < s->fin_off)
+        {
+          /* Bytes before the FIN that never came. */
+          MsReasmCtx ctx;
+          reasm_ctx (p, s, &ctx);
+          ms_reasm_skip_to (&s->reasm, &ctx, s->fin_off);
+        }
+    }
   if (f->sniffing)
     sniff_decide (f, TRUE);
   if (f->decoder)
@@ -558,6 +570,8 @@ flow_retire (MsPipeline *p, MsFlow *f)
   f->emit_ts = f->last_ts;
   flow_finish (p, f);
   ms_flow_table_remove (p->flows, f);
+  if (p->last_flow == f)
+    p->last_flow = NULL;
   for (guint i = 0; i < 2; i++)
     {
       reasm_ctx (p, &f->side[i], &ctx);
@@ -585,11 +599,14 @@ handle_tcp (MsPipeline *p, const MsPacket *pkt, guint32 frame, gint64 ts)
 {
   MsFlowKey key;
   guint si = ms_flow_key_init (&key, &pkt->src, &pkt->dst);
-  MsFlow *f = ms_flow_table_lookup (p->flows, &key);
+  MsFlow *f = p->last_flow;
   guint8 fl = pkt->tcp_flags;
   gboolean syn_only = (fl & (MS_TCP_SYN | MS_TCP_ACK)) == MS_TCP_SYN;
   MsFlowSide *s, *o;
   MsReasmCtx ctx;
+
+  if (f == NULL || memcmp (&f->key, &key, sizeof key) != 0)
+    f = ms_flow_table_lookup (p->flows, &key);
 
   /* Port reuse, as Wireshark (4.0) decides it: a SYN whose sequence number
    * differs from the first one seen from that side starts a new stream.
@@ -616,6 +633,7 @@ handle_tcp (MsPipeline *p, const MsPacket *pkt, guint32 frame, gint64 ts)
     }
   else
     ms_flow_table_touch (p->flows, f);
+  p->last_flow = f;
   p->frame_stream = f->index;
 
   f->last_frame = f->emit_frame = frame;
@@ -667,29 +685,23 @@ handle_tcp (MsPipeline *p, const MsPacket *pkt, guint32 frame, gint64 ts)
     }
 
   /* What the peer acknowledged tells which of its holes will not fill. */
-  if ((fl & MS_TCP_ACK) && o->reasm.held && !f->done)
+  if ((fl & MS_TCP_ACK) && o->reasm.started && !f->done)
     {
       guint64 before = o->reasm.retransmitted;
       reasm_ctx (p, o, &ctx);
       ms_reasm_ack (&o->reasm, &ctx, pkt->ack);
       p->stats.retransmitted_bytes += o->reasm.retransmitted - before;
     }
-  else if ((fl & MS_TCP_ACK) && o->reasm.started)
-    {
-      gint64 off = ms_reasm_offset_of (&o->reasm, pkt->ack);
-      if (off > 0 && (guint64) off > o->reasm.acked)
-        o->reasm.acked = (guint64) off;
-    }
 
   /* Payload. */
+  gint64 data_off = ms_reasm_offset_of (&s->reasm, data_seq);
   if (!f->done && (pkt->payload_len > 0 || pkt->payload_wire_len > 0))
     {
-      gint64 off = ms_reasm_offset_of (&s->reasm, data_seq);
       guint64 before = s->reasm.retransmitted;
       reasm_ctx (p, s, &ctx);
       ms_reasm_add (&s->reasm, &ctx, data_seq, pkt->payload, pkt->payload_len, frame);
-      if (pkt->payload_wire_len > pkt->payload_len && off >= 0)
-        ms_reasm_skip_to (&s->reasm, &ctx, (guint64) off + pkt->payload_wire_len);
+      if (pkt->payload_wire_len > pkt->payload_len && data_off >= 0)
+        ms_reasm_skip_to (&s->reasm, &ctx, (guint64) data_off + pkt->payload_wire_len);
       p->stats.retransmitted_bytes += s->reasm.retransmitted - before;
     }
 
@@ -697,6 +709,7 @@ handle_tcp (MsPipeline *p, const MsPacket *pkt, guint32 frame, gint64 ts)
   if ((fl & MS_TCP_FIN) && !s->fin)
     {
       s->fin = TRUE;
+      s->fin_off = data_off >= 0 ? (guint64) data_off + pkt->payload_wire_len : 0;
       if (!f->done)
         flow_flush (p, f, si);
       emit_tcp (f, si, "close", "FIN", "[FIN]", FALSE, 0);
@@ -706,11 +719,15 @@ handle_tcp (MsPipeline *p, const MsPacket *pkt, guint32 frame, gint64 ts)
       s->rst = TRUE;
       emit_tcp (f, si, "close", "RST", "[RST]", FALSE, 0);
     }
+  /* Finish early only when nothing more can come: after a RST, or after
+   * both FINs once every byte before them was delivered (a late segment
+   * may still fill a hole before a FIN). */
+  if (s->rst || o->rst
+      || (s->fin && o->fin && s->reasm.next >= s->fin_off
+          && o->reasm.next >= o->fin_off))
+    flow_finish (p, f);
   if ((s->fin && o->fin) || s->rst || o->rst)
-    {
-      flow_finish (p, f);
-      ms_flow_table_set_closed (p->flows, f);
-    }
+    ms_flow_table_set_closed (p->flows, f);
 }
 
 static void

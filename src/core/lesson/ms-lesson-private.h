@@ -44,4 +44,8 @@ char *ms_narration_format_count (guint64 n, char *buf, gsize size);
 /* "Session 2: IMAP, client …, server …, stream 0" (translated, no newline). */
 char *ms_session_summary_heading (const MsSessionSummary *s);
 
+/* The "Attachments not downloaded" lines of a session (translated, each
+ * ending in '\n'), or NULL when every announced attachment was fetched. */
+char *ms_session_summary_format_attachments (const MsSessionSummary *s);
+
 G_END_DECLS

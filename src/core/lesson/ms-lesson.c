@@ -16,6 +16,9 @@
 #define MS_LESSON_MAX_TAG 32
 /* Command name bytes kept (the longest IMAP command, UNSUBSCRIBE, fits). */
 #define MS_LESSON_MAX_COMMAND 16
+/* MIME nesting followed when looking for attachments; real mail nests a
+ * few levels, deeper trees are hostile. */
+#define MS_LESSON_MAX_MIME_DEPTH 16
 /* Distinct message sizes remembered per IMAP session to sum the mailbox
  * size without counting a message twice; past it sizes are simply added. */
 #define MS_LESSON_MAX_SIZES 65536
@@ -423,8 +426,7 @@ attachment_remember (Session *s, guint message, const char *part,
 static void
 walk_parts (Session *s, guint message, JsonNode *node, guint depth)
 {
-  /* MIME trees deeper than this are hostile, not mail. */
-  if (node == NULL || depth > 16)
+  if (node == NULL || depth > MS_LESSON_MAX_MIME_DEPTH)
     return;
   if (JSON_NODE_HOLDS_ARRAY (node))
     {
@@ -618,7 +620,11 @@ classify_imap (Session *s, MsEvent *ev, char *paired_cmd, gboolean *note_push,
     }
   if (strcmp (kind, "continuation") == 0)
     {
-      const Pending *p = pending_last (s);
+      /* The decoder names the command waiting for this go-ahead. */
+      const char *fc = ms_event_get_str (ev, "for_command");
+      const Pending *p = fc ? pending_find_command (s, fc) : NULL;
+      if (p == NULL)
+        p = pending_last (s);
       if (p && g_ascii_strcasecmp (p->command, "IDLE") == 0)
         return MS_STEP_REFRESH;
       if (p && g_ascii_strcasecmp (p->command, "AUTHENTICATE") == 0)
@@ -918,11 +924,14 @@ ms_lesson_process (MsLesson *lesson, MsEvent *ev)
           s->fin[ev->dir] = TRUE;
           s->sum.closed = s->fin[0] && s->fin[1];
         }
+      /* A closed session keeps only its counters. */
       if (s->sum.closed && s->pending)
         {
           g_queue_free_full (s->pending, g_free);
           s->pending = NULL;
         }
+      if (s->sum.closed)
+        g_clear_pointer (&s->sizes, g_hash_table_unref);
     }
 
   gint64 missing = ms_event_get_int (ev, "missing", -1);

@@ -190,7 +190,9 @@ narrate_tls (const MsEvent *ev)
     }
   if (strcmp (ev->kind, "server-hello") == 0)
     {
-      const char *cipher = ms_event_get_str (ev, "cipher");
+      const char *cipher = ms_event_get_str (ev, "cipher_name");
+      if (cipher == NULL)
+        cipher = ms_event_get_str (ev, "cipher");
       if (cipher)
         return g_strdup_printf (_("The server answers and picks the encryption: %s."), cipher);
       return g_strdup (_("The server answers and picks the encryption."));
@@ -203,6 +205,9 @@ narrate_tls (const MsEvent *ev)
                ? g_strdup_printf (_("The server sends %s bytes that only the client can decrypt."), num)
                : g_strdup_printf (_("The client sends %s bytes that only the server can decrypt."), num);
     }
+  if (strcmp (ev->kind, "alert") == 0 && ms_event_get_str (ev, "description"))
+    return g_strdup_printf (_("%s sends a TLS alert: %s."), party (ev->dir),
+                            ms_event_get_str (ev, "description"));
   if (strcmp (ev->kind, "alert") == 0)
     return g_strdup_printf (_("%s sends a TLS alert: something failed, or the session is ending."),
                             party (ev->dir));
@@ -247,7 +252,10 @@ narrate_imap_command (const MsEvent *ev)
   if (is (cmd, "ID"))
     return g_strdup (_("The client tells the server which program it is."));
   if (is (cmd, "ENABLE"))
-    return g_strdup_printf (_("The client switches on extensions: %s."), ms_event_get_str (ev, "args") ? ms_event_get_str (ev, "args") : "?");
+    {
+      const char *args = ms_event_get_str (ev, "args");
+      return g_strdup_printf (_("The client switches on extensions: %s."), args ? args : "?");
+    }
   if (is (cmd, "STARTTLS"))
     return g_strdup (_("The client asks to encrypt the connection from here on (STARTTLS)."));
   if (is (cmd, "LOGIN"))

@@ -26,7 +26,7 @@ typedef enum { SINK_JSON, SINK_TEXT } SinkKind;
 
 /* Text held for one session until it closes. */
 typedef struct {
-  GString *text;
+  GString *text;          /* NULL once the session closed and was printed */
   guint lines;
   MsStep step;            /* step whose heading was printed last */
   guint explained;        /* bit per step whose explanation was printed */
@@ -133,6 +133,17 @@ json_line (MsSink *sink, JsonObject *o)
 /* Appends `text` wrapped at MS_SINK_WRAP_COLUMNS display columns, each line
  * starting with `indent`. Breaks at spaces, or anywhere in scripts without
  * them (Chinese). */
+/* Punctuation that must not begin a line (CJK line-breaking rules). */
+static gboolean
+no_line_start (gunichar c)
+{
+  return c && g_utf8_strchr ("，。：；、）！？」’”", -1, c) != NULL;
+}
+
+/* Appends `text` wrapped at MS_SINK_WRAP_COLUMNS display columns, each line
+ * starting with `indent`. Breaks at a space in the last third of the line,
+ * else between any two characters (Chinese has no spaces), never before
+ * closing punctuation. */
 static void
 append_wrapped (GString *out, const char *indent, const char *text)
 {
@@ -148,10 +159,17 @@ append_wrapped (GString *out, const char *indent, const char *text)
           guint w = g_unichar_iswide (c) ? 2 : 1;
           if (col + w > width)
             {
-              end = brk && brk > line ? brk : p;
+              if (brk)
+                end = brk;
+              else
+                {
+                  end = p;
+                  while (*end && no_line_start (g_utf8_get_char (end)))
+                    end = g_utf8_next_char (end);
+                }
               break;
             }
-          if (c == ' ')
+          if (c == ' ' && col >= width * 2 / 3)
             brk = p;
           col += w;
           p = g_utf8_next_char (p);
@@ -171,22 +189,27 @@ static void
 held_free (gpointer data)
 {
   Held *h = data;
-  g_string_free (h->text, TRUE);
+  if (h->text)
+    g_string_free (h->text, TRUE);
   g_free (h);
 }
 
-/* Prints a session's held lines under its heading and empties them. */
+/* Prints a session's held lines under its heading and empties them. At the
+ * session's end (`last`), attachments it never downloaded are reported. */
 static void
-held_print (MsSink *sink, const MsSessionSummary *s, Held *h)
+held_print (MsSink *sink, const MsSessionSummary *s, Held *h, gboolean last)
 {
-  if (h->lines == 0)
+  if (h->text == NULL || h->lines == 0)
     return;
+  g_autofree char *missed = last ? ms_session_summary_format_attachments (s) : NULL;
   g_autofree char *heading = ms_session_summary_heading (s);
   if (h->printed)
     g_string_append_printf (sink->buf, "━━ %s %s ━━\n", heading, _("(continued)"));
   else
     g_string_append_printf (sink->buf, "━━ %s ━━\n", heading);
   g_string_append_len (sink->buf, h->text->str, h->text->len);
+  if (missed)
+    g_string_append (sink->buf, missed);
   g_string_append_c (sink->buf, '\n');
   sink->held_bytes -= MIN (sink->held_bytes, h->text->len);
   g_string_truncate (h->text, 0);
@@ -205,10 +228,11 @@ text_event (MsSink *sink, MsEvent *ev)
   if (h == NULL)
     {
       h = g_new0 (Held, 1);
-      h->text = g_string_new (NULL);
       h->step = MS_STEP_NONE;
       g_hash_table_insert (sink->held, key, h);
     }
+  if (h->text == NULL)
+    h->text = g_string_new (NULL);
   gsize before = h->text->len;
   gboolean mask = (sink->flags & MS_SINK_MASK_SECRETS) != 0;
   gboolean color = (sink->flags & MS_SINK_COLOR) != 0;
@@ -254,11 +278,13 @@ text_event (MsSink *sink, MsEvent *ev)
 
   if (s->closed || h->lines >= MS_SINK_MAX_SESSION_LINES
       || sink->held_bytes > MS_SINK_MAX_HELD_BYTES)
-    held_print (sink, s, h);
+    held_print (sink, s, h, s->closed);
+  /* A closed session keeps only its small record, so that a straggler
+   * (a late RST) is printed as its continuation. */
   if (s->closed)
     {
-      g_hash_table_remove (sink->held, key);
-      held_free (h);
+      g_string_free (h->text, TRUE);
+      h->text = NULL;
     }
 }
 
@@ -301,7 +327,7 @@ ms_sink_finish (MsSink *sink, GError **error)
         const MsSessionSummary *s = g_ptr_array_index (sessions, i);
         Held *h = g_hash_table_lookup (sink->held, GUINT_TO_POINTER (s->id));
         if (h)
-          held_print (sink, s, h);
+          held_print (sink, s, h, TRUE);
       }
   if ((sink->flags & MS_SINK_SUMMARY) && sessions)
     {

@@ -57,10 +57,48 @@ ms_session_summary_heading (const MsSessionSummary *s)
   ms_addr_format (&s->client, c, sizeof c);
   ms_addr_format (&s->server, sv, sizeof sv);
   if (s->stream >= 0)
-    return g_strdup_printf (_("Session %u: %s, client %s, server %s, stream %" G_GINT64_FORMAT),
-                            s->id, ms_lesson_proto_title (s->proto), c, sv, s->stream);
+    return g_strdup_printf (_("Session %u: %s, client %s, server %s, stream %lld"),
+                            s->id, ms_lesson_proto_title (s->proto), c, sv, (long long) s->stream);
   return g_strdup_printf (_("Session %u: %s, client %s, server %s"),
                           s->id, ms_lesson_proto_title (s->proto), c, sv);
+}
+
+char *
+ms_session_summary_format_attachments (const MsSessionSummary *s)
+{
+  guint missed = ms_session_summary_attachments_missed (s);
+  char a[32];
+  if (missed == 0)
+    return NULL;
+  GString *out = g_string_new (NULL);
+  g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE,
+                                            "  Attachments not downloaded: %u\n",
+                                            "  Attachments not downloaded: %u\n",
+                                            missed),
+                          missed);
+  for (guint i = 0; i < s->n_attachments; i++)
+    {
+      const MsAttachment *at = &s->attachments[i];
+      if (at->fetched)
+        continue;
+      if (at->size >= 0 && at->partial)
+        {
+          ms_narration_format_count ((guint64) at->size, a, sizeof a);
+          g_string_append_printf (out, _("    message %u, part %s (%s, %s bytes; only a range of it was read)\n"),
+                                  at->message, at->part, at->type, a);
+        }
+      else if (at->size >= 0)
+        {
+          ms_narration_format_count ((guint64) at->size, a, sizeof a);
+          g_string_append_printf (out, _("    message %u, part %s (%s, %s bytes)\n"),
+                                  at->message, at->part, at->type, a);
+        }
+      else
+        g_string_append_printf (out, _("    message %u, part %s (%s)\n"),
+                                at->message, at->part, at->type);
+    }
+  g_string_append_printf (out, "  %s\n", ms_narration_note (MS_NOTE_ATTACHMENT_SKIPPED));
+  return g_string_free (out, FALSE);
 }
 
 char *
@@ -107,38 +145,9 @@ ms_session_summary_format (const MsSessionSummary *s)
       else
         g_string_append_printf (out, _("  Content fetched: %s bytes of a mailbox of unknown size\n"), a);
 
-      guint missed = ms_session_summary_attachments_missed (s);
-      if (missed > 0)
-        {
-          g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE,
-                                                    "  Attachments not downloaded: %u\n",
-                                                    "  Attachments not downloaded: %u\n",
-                                                    missed),
-                                  missed);
-          for (guint i = 0; i < s->n_attachments; i++)
-            {
-              const MsAttachment *at = &s->attachments[i];
-              if (at->fetched)
-                continue;
-              if (at->size >= 0 && at->partial)
-                {
-                  ms_narration_format_count ((guint64) at->size, a, sizeof a);
-                  g_string_append_printf (out, _("    message %u, part %s (%s, %s bytes; only a range of it was read)\n"),
-                                          at->message, at->part, at->type, a);
-                }
-              else if (at->size >= 0)
-                {
-                  ms_narration_format_count ((guint64) at->size, a, sizeof a);
-                  g_string_append_printf (out, _("    message %u, part %s (%s, %s bytes)\n"),
-                                          at->message, at->part, at->type, a);
-                }
-              else
-                g_string_append_printf (out, _("    message %u, part %s (%s)\n"),
-                                        at->message, at->part, at->type);
-            }
-          g_string_append_printf (out, "  %s\n",
-                                  ms_narration_note (MS_NOTE_ATTACHMENT_SKIPPED));
-        }
+      g_autofree char *missed = ms_session_summary_format_attachments (s);
+      if (missed)
+        g_string_append (out, missed);
     }
   if (s->missing_bytes > 0)
     {

@@ -36,6 +36,7 @@
  * mDNS batches a few). Used only by the sniffers. */
 #define MS_DNS_MAX_SNIFF_QUESTIONS 4
 
+/* RFC 6891 6.1.1: the EDNS pseudo-record. */
 #define MS_DNS_TYPE_OPT 41
 
 /* --- tables -------------------------------------------------------------- */
@@ -119,6 +120,7 @@ type_name (guint16 type, char *buf, gsize size)
   return buf;
 }
 
+/* "QUERY", …, or OPCODEn (written into buf) for unassigned values. */
 static const char *
 opcode_name (guint opcode, char *buf, gsize size)
 {
@@ -128,6 +130,8 @@ opcode_name (guint opcode, char *buf, gsize size)
   return buf;
 }
 
+/* "NXDOMAIN", … (or with `info` tshark's wording, "No such name"); unknown
+ * values are written into buf. */
 static const char *
 rcode_name (guint rcode, char *buf, gsize size, gboolean info)
 {
@@ -345,6 +349,8 @@ parse_fail (DnsParse *p, gboolean is_short, const char *why)
     p->problem = is_short && p->capture_cut ? "truncated" : why;
 }
 
+/* Adds " TYPE text" to the Info line (text NULL: the type alone; "" is the
+ * root); past MS_DNS_MAX_INFO_ITEMS only "..." is shown once. */
 static void
 info_item (DnsParse *p, const char *type, const char *text)
 {
@@ -577,7 +583,19 @@ parse_rr (DnsParse *p, DnsSection section)
   return TRUE;
 }
 
-/* Decodes one message into a new event (never NULL); see ms-dns.h. */
+/* Decodes one message into a new event (never NULL); see ms-dns.h.
+ *
+ * Fields: id, response, opcode ("QUERY"…), rcode (responses; "NOERROR"…,
+ * EDNS-extended when an OPT record is present), qname/qtype of the first
+ * question (names without the final dot, the root as "."), qcount when
+ * there are several, aa/tc/rd/ra when set, ancount/nscount/arcount as in
+ * the header, answers (array of {name, type, ttl, data}, data in zone-file
+ * form: "10 mail.example.", quoted TXT strings, RFC 3597 "\# len hex" for
+ * other types), edns_udp_size/edns_version/edns_do from OPT, and problem
+ * (a token: truncated, short-header, short-question, short-record,
+ * rdata-overrun, bad-rdata, bad-opt, misplaced-opt, forward-pointer,
+ * pointer-loop, too-many-pointers, label-too-long, name-too-long) when the
+ * event is truncated or malformed. */
 static MsEvent *
 dns_build_event (guint64 offset, const guint8 *data, gsize len, gboolean truncated)
 {
@@ -592,7 +610,10 @@ dns_build_event (guint64 offset, const guint8 *data, gsize len, gboolean truncat
   for (guint i = 0; i < 4; i++)
     counts[i] = ms_cursor_be16 (&p.c);
 
-  gboolean qr = len >= 3 && (data[2] & 0x80);
+  MsCursor peek;
+  ms_cursor_init (&peek, data, len);
+  ms_cursor_skip (&peek, 2);
+  gboolean qr = (ms_cursor_u8 (&peek) & 0x80) != 0;  /* a query when too short */
   MsEvent *ev = ms_event_new (MS_PROTO_DNS, qr ? MS_DIR_S2C : MS_DIR_C2S,
                               qr ? "response" : "query");
   ms_event_set_range (ev, offset, len);
@@ -747,14 +768,15 @@ sniff_header (const guint8 *h, gsize msg_len)
 /* NetBIOS name service (RFC 1002, UDP 137) borrows the DNS format; its
  * names start with one 32-octet label of the letters A-P (RFC 1001 14.1). */
 static gboolean
-is_netbios_name (const guint8 *name, gsize len)
+is_netbios_name (MsCursor c)
 {
-  if (len < 33 || name[0] != 32)
+  if (ms_cursor_u8 (&c) != 32)
     return FALSE;
-  for (guint i = 1; i <= 32; i++)
-    if (name[i] < 'A' || name[i] > 'P')
+  const guint8 *l = ms_cursor_bytes (&c, 32);
+  for (guint i = 0; l && i < 32; i++)
+    if (l[i] < 'A' || l[i] > 'P')
       return FALSE;
-  return TRUE;
+  return l != NULL;
 }
 
 gboolean
@@ -764,13 +786,14 @@ ms_dns_sniff_datagram (const guint8 *data, gsize len)
     return FALSE;
   MsCursor c;
   ms_cursor_init (&c, data, len);
-  c.pos = MS_DNS_HEADER_LEN;
+  ms_cursor_skip (&c, MS_DNS_HEADER_LEN);
+  MsCursor name_start = c;
   g_autoptr (GString) n = g_string_new (NULL);
   const char *why = NULL;
   if (read_name (&c, n, &why) != NAME_OK)
     return FALSE;
   ms_cursor_skip (&c, 4);
-  return !c.failed && !is_netbios_name (data + MS_DNS_HEADER_LEN, len - MS_DNS_HEADER_LEN);
+  return !c.failed && !is_netbios_name (name_start);
 }
 
 /* --- DNS over TCP -------------------------------------------------------- */
@@ -981,10 +1004,13 @@ dns_tcp_sniff (MsDir dir, const guint8 *data, gsize len)
 {
   if (len < 2 + MS_DNS_HEADER_LEN)
     return MS_SNIFF_NEED_MORE;
-  gsize msg_len = ((gsize) data[0] << 8) | data[1];
+  MsCursor c;
+  ms_cursor_init (&c, data, len);
+  gsize msg_len = ms_cursor_be16 (&c);
   if (msg_len < MS_DNS_HEADER_LEN + 5)
     return MS_SNIFF_NO;
-  return sniff_header (data + 2, msg_len) ? MS_SNIFF_YES : MS_SNIFF_NO;
+  const guint8 *header = ms_cursor_bytes (&c, MS_DNS_HEADER_LEN);
+  return header && sniff_header (header, msg_len) ? MS_SNIFF_YES : MS_SNIFF_NO;
 }
 
 const MsDecoderClass ms_dns_tcp_decoder_class = {

@@ -30,7 +30,9 @@ void ms_dns_decode_message (MsEmitter *emitter, guint64 offset,
 /* Pairs queries and responses by id and endpoints. Called by the pipeline
  * after it has stamped frame, ts_nsec, src and dst on a DNS event: adds
  * "rtt" (seconds, double) and "query_frame" (int) to a response whose query
- * was seen. Remembers at most MS_DNS_MAX_PENDING queries. */
+ * was seen. Remembers at most MS_DNS_MAX_PENDING queries. A further
+ * response to an already answered query also gets "duplicate" (true), as
+ * Wireshark flags a retransmitted response. */
 typedef struct _MsDnsPairs MsDnsPairs;
 /* Queries remembered for pairing; a busy resolver has a few hundred
  * outstanding, and the oldest is forgotten first. */

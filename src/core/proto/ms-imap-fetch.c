@@ -281,11 +281,20 @@ ms_imap_fetch_items (const MsImapTok *tok, JsonArray *items)
   if (tok->type != MS_IMAP_TOK_ATOM)
     return FALSE;
   g_autofree char *up = g_ascii_strup (tok->text, -1);
-  json_array_add_string_element (items, up);
+  g_autofree char *valid = g_utf8_make_valid (up, -1);
+  json_array_add_string_element (items, valid);
   return ms_imap_fetch_item_moves_content (up);
 }
 
 /* --- BODYSTRUCTURE ------------------------------------------------------ */
+
+/* JSON strings must be UTF-8; wire bytes need not be. */
+static void
+set_str (JsonObject *o, const char *member, const char *value)
+{
+  g_autofree char *v = g_utf8_make_valid (value, -1);
+  json_object_set_string_member (o, member, v);
+}
 
 static char *
 lower_or (const MsImapTok *tok, const char *dflt)
@@ -317,11 +326,11 @@ add_disposition (JsonObject *o, const MsImapTok *disp)
   const char *kind = ms_imap_tok_str (item_at (disp, 0));
   const char *filename = param_get (item_at (disp, 1), "filename");
   if (filename)
-    json_object_set_string_member (o, "filename", filename);
+    set_str (o, "filename", filename);
   if (kind)
     {
       g_autofree char *k = g_ascii_strdown (kind, -1);
-      json_object_set_string_member (o, "disposition", k);
+      set_str (o, "disposition", k);
     }
 }
 
@@ -334,11 +343,13 @@ child_number (const char *base, guint i)
 /* One body. `num` is the part number of a multipart child; for the root
  * of a message (msg_root) `num` is the enclosing message/rfc822 part or "". */
 static JsonNode *
-body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint depth)
+body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint depth,
+           guint *budget)
 {
   if (body == NULL || body->type != MS_IMAP_TOK_LIST || body->items->len == 0
-      || depth > MS_IMAP_MAX_DEPTH)
+      || depth > MS_IMAP_MAX_DEPTH || *budget == 0)
     return NULL;
+  (*budget)--;
 
   JsonObject *o = json_object_new ();
   const MsImapTok *first = item_at (body, 0);
@@ -348,18 +359,18 @@ body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint dept
       JsonArray *children = json_array_new ();
       guint i = 0, n = 0;
       if (!msg_root)
-        json_object_set_string_member (o, "part", num);
+        set_str (o, "part", num);
       while (i < body->items->len && item_at (body, i)->type == MS_IMAP_TOK_LIST)
         {
           g_autofree char *cn = child_number (num, ++n);
-          JsonNode *child = body_node (item_at (body, i), cn, FALSE, depth + 1);
+          JsonNode *child = body_node (item_at (body, i), cn, FALSE, depth + 1, budget);
           if (child)
             json_array_add_element (children, child);
           i++;
         }
       g_autofree char *sub = lower_or (item_at (body, i), "mixed");
       g_autofree char *type = g_strconcat ("multipart/", sub, NULL);
-      json_object_set_string_member (o, "type", type);
+      set_str (o, "type", type);
       add_disposition (o, item_at (body, i + 2));
       json_object_set_array_member (o, "children", children);
     }
@@ -378,21 +389,21 @@ body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint dept
                         && (g_strcmp0 (sub, "rfc822") == 0 || g_strcmp0 (sub, "global") == 0);
       guint ext = is_text ? 8 : is_msg ? 10 : 7;  /* first extension field */
 
-      json_object_set_string_member (o, "part", part);
-      json_object_set_string_member (o, "type", type);
+      set_str (o, "part", part);
+      set_str (o, "type", type);
       if (size && size->type == MS_IMAP_TOK_ATOM && g_ascii_isdigit (size->text[0]))
         json_object_set_int_member (o, "size", g_ascii_strtoll (size->text, NULL, 10));
       if (enc)
         {
           g_autofree char *e = g_ascii_strdown (enc, -1);
-          json_object_set_string_member (o, "encoding", e);
+          set_str (o, "encoding", e);
         }
       if (name)
-        json_object_set_string_member (o, "name", name);
+        set_str (o, "name", name);
       add_disposition (o, item_at (body, ext + 1));
       if (is_msg)
         {
-          JsonNode *inner = body_node (item_at (body, 8), part, TRUE, depth + 1);
+          JsonNode *inner = body_node (item_at (body, 8), part, TRUE, depth + 1, budget);
           if (inner)
             {
               JsonArray *children = json_array_new ();
@@ -409,7 +420,8 @@ body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint dept
 JsonNode *
 ms_imap_body_to_parts (const MsImapTok *body)
 {
-  return body_node (body, "", TRUE, 0);
+  guint budget = MS_IMAP_MAX_PARTS;
+  return body_node (body, "", TRUE, 0, &budget);
 }
 
 /* The first part (pre-order) whose number is `section`, or NULL. */

@@ -13,6 +13,10 @@ G_BEGIN_DECLS
  * (real BODYSTRUCTUREs stay far below; the cap bounds recursion). */
 #define MS_IMAP_MAX_DEPTH 64
 
+/* Parts kept of one structure; real messages have a few dozen at most,
+ * and the cap bounds the memory of remembered structures. */
+#define MS_IMAP_MAX_PARTS 256
+
 /* Messages (structure, size) remembered per connection to describe later
  * partial fetches; the oldest is forgotten first (a listing fetches many). */
 #define MS_IMAP_MAX_STRUCTURES 128

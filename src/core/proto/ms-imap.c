@@ -1,6 +1,13 @@
 /* ms-imap.c - IMAP stream decoder (RFC 3501 IMAP4rev1, RFC 9051 IMAP4rev2;
  * LITERAL+ RFC 7888, BINARY RFC 3516, IDLE RFC 2177, SASL-IR RFC 4959,
- * SASL PLAIN RFC 4616, STARTTLS RFC 3501 section 6.2.1). */
+ * SASL PLAIN RFC 4616, CRAM-MD5 RFC 2195, OAUTHBEARER RFC 7628, COMPRESS
+ * RFC 4978, STARTTLS RFC 3501 section 6.2.1).
+ *
+ * Each direction has its own resumable line parser: text outside literals
+ * is gathered up to LF (capped), literal bytes are counted, never scanned,
+ * and one logical line (a command or response with all its literals)
+ * becomes one event. The two directions meet in the pending-command table
+ * and the session modes (SASL exchange, IDLE, STARTTLS hand-over). */
 #include "config.h"
 
 #include <string.h>
@@ -25,6 +32,9 @@
 /* Commands awaiting their tagged completion; pipelining clients keep a
  * few outstanding, a stream that never completes must not grow us. */
 #define MS_IMAP_MAX_PENDING 64
+/* Longest tag or command name remembered in the pending table; longer
+ * ones are garbage and not worth their memory. */
+#define MS_IMAP_MAX_TAG 128
 /* Characters of protocol text shown in `info`. */
 #define MS_IMAP_INFO_MAX 200
 /* Longest tag or command word that sniff() waits for. */
@@ -33,6 +43,14 @@
 /* --- tables ------------------------------------------------------------- */
 
 static const guint16 imap_ports[] = { 143, 1143, 0 };
+
+/* Untagged response kinds that can start a server line (for a capture
+ * that began mid-conversation). */
+static const char *const known_untagged[] = {
+  "OK", "NO", "BAD", "BYE", "PREAUTH", "CAPABILITY", "LIST", "LSUB", "STATUS",
+  "FLAGS", "SEARCH", "ESEARCH", "NAMESPACE", "ENABLED", "ID", "QUOTA",
+  "QUOTAROOT", "VANISHED",
+};
 
 /* Commands of RFC 3501/9051 and common extensions, for sniffing. */
 static const char *const known_commands[] = {
@@ -50,6 +68,7 @@ typedef enum {
   ST_LINE,      /* reading line text up to LF */
   ST_LITERAL,   /* counting literal bytes */
   ST_SKIP,      /* discarding up to the next LF (resynchronising) */
+  ST_OPAQUE,    /* after COMPRESS (RFC 4978): deflated, only counted */
 } ParseState;
 
 /* One direction's progress through its logical line: the text outside
@@ -68,6 +87,9 @@ typedef struct {
   gboolean bad;           /* grammar broken (too many literals, huge size) */
   gboolean head_done;     /* client: this command is in the pending table */
   gsize seg_start;        /* text offset where the current segment began */
+  gboolean probing;       /* midstream: the first line may be a fragment */
+  guint64 opaque_start;   /* ST_OPAQUE: stream offset of its first byte */
+  guint64 opaque_bytes;   /* ST_OPAQUE: bytes counted */
   guint flags;            /* carried into the line's event (GAP) */
 } ImapParser;
 
@@ -87,6 +109,7 @@ typedef struct {
   char *sasl_user;         /* AUTHENTICATE LOGIN: the decoded user name */
   gboolean idle;           /* between IDLE and DONE */
   MsDecoder *tls;          /* after a successful STARTTLS */
+  gboolean tls_on[2];      /* this direction's bytes go to tls */
   MsImapStructures *structs;
 } MsImapDecoder;
 
@@ -111,7 +134,8 @@ lit_clear (gpointer data)
 static void
 parser_init (ImapParser *p, gboolean midstream)
 {
-  p->state = midstream ? ST_SKIP : ST_LINE;
+  p->state = ST_LINE;
+  p->probing = midstream;
   p->text = g_string_sized_new (128);
   p->lits = g_array_new (FALSE, TRUE, sizeof (MsImapLit));
   g_array_set_clear_func (p->lits, lit_clear);
@@ -279,6 +303,7 @@ line_literal_bytes (const ImapParser *p)
   return n;
 }
 
+/* A new event covering the parser's logical line up to `end`. */
 static MsEvent *
 line_event (ImapParser *p, MsDir dir, const char *kind, guint64 end)
 {
@@ -460,6 +485,7 @@ sasl_response (MsImapDecoder *d, MsEvent *ev, const char *t, gsize len)
   raw = len == 1 && t[0] == '=' ? (guint8 *) g_strdup ("") : b64_decode (t, len, &n);
   if (raw == NULL)
     {
+      ev->flags |= MS_EVENT_MALFORMED;   /* SASL responses are base64 */
       emit (d, ev);
       return;
     }
@@ -526,17 +552,30 @@ sasl_response (MsImapDecoder *d, MsEvent *ev, const char *t, gsize len)
 
 /* --- TLS hand-over ------------------------------------------------------- */
 
+/* From now on this direction carries TLS: both after STARTTLS completed
+ * with OK, the client's alone when its handshake overtakes that OK. */
 static void
-start_tls (MsImapDecoder *d)
+tls_switch (MsImapDecoder *d, MsDir dir)
 {
-  MsDecoderConfig cfg = { 0 };
-  cfg.inner = MS_PROTO_IMAP;
-  d->tls = ms_decoder_new (&ms_tls_decoder_class, d->parent.emitter, &cfg);
-  for (int i = 0; i < 2; i++)
+  if (d->tls == NULL)
     {
-      parser_reset_line (&d->p[i]);
-      d->p[i].state = ST_LINE;
+      MsDecoderConfig cfg = { 0 };
+      cfg.inner = MS_PROTO_IMAP;
+      d->tls = ms_decoder_new (&ms_tls_decoder_class, d->parent.emitter, &cfg);
     }
+  if (d->tls_on[dir])
+    return;
+  d->tls_on[dir] = TRUE;
+  parser_reset_line (&d->p[dir]);
+  d->p[dir].state = ST_LINE;
+}
+
+/* Is the newest command STARTTLS, still unanswered? */
+static gboolean
+starttls_pending (MsImapDecoder *d)
+{
+  Pending *pe = g_queue_peek_tail (&d->pending);
+  return pe && strcmp (pe->command, "STARTTLS") == 0;
 }
 
 /* --- client lines -------------------------------------------------------- */
@@ -562,13 +601,14 @@ client_head (MsImapDecoder *d)
       cs = ce + 1;
       ce = word_end (t, len, cs);
     }
-  if (ce == cs)
+  if (ce == cs || te > MS_IMAP_MAX_TAG || ce - cs > MS_IMAP_MAX_TAG)
     return;
   g_autofree char *tag = g_strndup (t, te);
   g_autofree char *cmd = word_upper (t, cs, ce);
   pending_add (d, tag, cmd);
 }
 
+/* FETCH: the items asked for and whether they move content. */
 static void
 client_fetch (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
 {
@@ -611,6 +651,9 @@ client_login (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
   g_ptr_array_unref (toks);
 }
 
+/* A complete client logical line: a SASL response, the DONE of IDLE, or a
+ * command (emitted with its credential, if any). `rejected` when the server
+ * refused its synchronising literal, which ends the line early. */
 static void
 client_line (MsImapDecoder *d, guint64 end, gboolean rejected)
 {
@@ -678,7 +721,7 @@ client_line (MsImapDecoder *d, guint64 end, gboolean rejected)
     ms_imap_structures_clear (d->structs);
   else if (strcmp (cmd, "IDLE") == 0)
     d->idle = TRUE;
-  else if (strcmp (cmd, "LOGIN") == 0)
+  else if (strcmp (cmd, "LOGIN") == 0 && !rejected)
     {
       client_login (d, p, args, ev);
       return;
@@ -767,6 +810,7 @@ client_abort_literal (MsImapDecoder *d, const char *tag)
   c->state = ST_LINE;
 }
 
+/* "* …": status, data and message-number responses. */
 static void
 server_untagged (MsImapDecoder *d, ImapParser *p, guint64 end, gboolean first)
 {
@@ -824,6 +868,8 @@ server_untagged (MsImapDecoder *d, ImapParser *p, guint64 end, gboolean first)
   emit (d, ev);
 }
 
+/* A complete server logical line: untagged, continuation or tagged
+ * completion; the completion closes its command and may switch modes. */
 static void
 server_line (MsImapDecoder *d, guint64 end)
 {
@@ -868,7 +914,7 @@ server_line (MsImapDecoder *d, guint64 end)
     ev->flags |= MS_EVENT_MALFORMED;
   add_resp_code (ev, t, len, se < len ? se + 1 : len);
   Pending *pe = pending_take (d, tag);
-  gboolean tls = FALSE;
+  gboolean tls = FALSE, compress = FALSE;
   if (pe)
     {
       ms_event_add_str (ev, "for_command", pe->command);
@@ -878,11 +924,24 @@ server_line (MsImapDecoder *d, guint64 end)
         d->idle = FALSE;
       else if (strcmp (pe->command, "STARTTLS") == 0 && strcmp (status, "OK") == 0)
         tls = TRUE;
+      else if (strcmp (pe->command, "COMPRESS") == 0 && strcmp (status, "OK") == 0)
+        compress = TRUE;
       pending_free (pe);
     }
   emit (d, ev);
   if (tls)
-    start_tls (d);
+    {
+      tls_switch (d, MS_DIR_C2S);
+      tls_switch (d, MS_DIR_S2C);
+    }
+  if (compress)
+    for (int i = 0; i < 2; i++)
+      {
+        ImapParser *q = &d->p[i];
+        parser_reset_line (q);
+        q->state = ST_OPAQUE;
+        q->opaque_start = i == MS_DIR_S2C ? end : q->pos;
+      }
 }
 
 /* --- the byte-level parser ----------------------------------------------- */
@@ -930,6 +989,42 @@ literal_suffix (const GString *text, gsize seg_start, MsImapLit *lit, gboolean *
   return TRUE;
 }
 
+static gboolean
+word_in (const char *t, gsize s, gsize e, const char *const *list, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (word_is (t, s, e, list[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Midstream: does this first line look like a whole line (a command, or a
+ * response) rather than the tail of one or a piece of a literal? */
+static gboolean
+looks_like_line_start (MsDir dir, const char *t, gsize len)
+{
+  gsize te = word_end (t, len, 0);
+  if (te == 0)
+    return FALSE;
+  gsize ws = te < len ? te + 1 : len, we = word_end (t, len, ws);
+  if (dir == MS_DIR_C2S)
+    return is_valid_tag (t, te)
+           && word_in (t, ws, we, known_commands, G_N_ELEMENTS (known_commands));
+  if (te == 1 && t[0] == '+')
+    return TRUE;
+  if (te == 1 && t[0] == '*')
+    {
+      if (we > ws && g_ascii_isdigit (t[ws]))
+        {
+          gsize ks = we < len ? we + 1 : len;
+          return we - ws <= 10 && word_end (t, len, ks) > ks;
+        }
+      return word_in (t, ws, we, known_untagged, G_N_ELEMENTS (known_untagged));
+    }
+  return is_valid_tag (t, te)
+         && (word_is (t, ws, we, "OK") || word_is (t, ws, we, "NO") || word_is (t, ws, we, "BAD"));
+}
+
 static void
 line_done (MsImapDecoder *d, MsDir dir, guint64 end)
 {
@@ -937,7 +1032,7 @@ line_done (MsImapDecoder *d, MsDir dir, guint64 end)
     client_line (d, end, FALSE);
   else
     server_line (d, end);
-  if (d->tls == NULL)
+  if (!d->tls_on[dir])
     parser_reset_line (&d->p[dir]);
 }
 
@@ -949,6 +1044,15 @@ segment_end (MsImapDecoder *d, MsDir dir, guint64 end)
   ImapParser *p = &d->p[dir];
   if (p->text->len > 0 && p->text->str[p->text->len - 1] == '\r')
     g_string_truncate (p->text, p->text->len - 1);
+  if (p->probing)
+    {
+      p->probing = FALSE;
+      if (p->overlong || !looks_like_line_start (dir, p->text->str, p->text->len))
+        {
+          parser_reset_line (p);   /* a fragment: resynchronised from here */
+          return;
+        }
+    }
   if (!p->overlong && !(dir == MS_DIR_C2S && d->sasl))
     {
       MsImapLit lit;
@@ -996,6 +1100,7 @@ literal_bytes (ImapParser *p, const guint8 *data, gsize n)
     g_byte_array_append (lit->kept, data, (guint) n);
 }
 
+/* Consumes any split of one direction's bytes; see the file comment. */
 static void
 imap_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize len)
 {
@@ -1007,10 +1112,17 @@ imap_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize 
 
   while (i < len)
     {
-      if (d->tls)
+      if (d->tls_on[dir])
         {
           ms_decoder_feed (d->tls, dir, offset + i, data + i, len - i);
           return;
+        }
+      /* A TLS handshake record (type 22) where a client line should start. */
+      if (dir == MS_DIR_C2S && p->state == ST_LINE && !p->started && data[i] == 0x16
+          && starttls_pending (d))
+        {
+          tls_switch (d, dir);
+          continue;
         }
       p->pos = offset + i;
       switch (p->state)
@@ -1023,6 +1135,10 @@ imap_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize 
               p->state = ST_LINE;
             break;
           }
+        case ST_OPAQUE:
+          p->opaque_bytes += len - i;
+          i = len;
+          break;
         case ST_LITERAL:
           {
             gsize n = (gsize) MIN (p->lit_left, (guint64) (len - i));
@@ -1130,13 +1246,20 @@ imap_gap (MsDecoder *dec, MsDir dir, guint64 offset, guint64 missing)
   MsImapDecoder *d = (MsImapDecoder *) dec;
   if (dir != MS_DIR_C2S && dir != MS_DIR_S2C)
     return;
-  if (d->tls)
+  if (d->tls_on[dir])
     {
       ms_decoder_gap (d->tls, dir, offset, missing);
       return;
     }
   ImapParser *p = &d->p[dir];
   p->pos = offset + missing;
+  p->probing = FALSE;
+  if (p->state == ST_OPAQUE)
+    {
+      p->opaque_bytes += missing;
+      p->flags |= MS_EVENT_GAP;
+      return;
+    }
   if (p->state == ST_LITERAL)
     {
       p->flags |= MS_EVENT_GAP;
@@ -1155,21 +1278,37 @@ imap_gap (MsDecoder *dec, MsDir dir, guint64 offset, guint64 missing)
     {
       p->flags |= MS_EVENT_GAP | MS_EVENT_TRUNCATED;
       line_done (d, dir, offset);
-      if (d->tls)
+      if (d->tls_on[dir])
         return;
     }
   p->flags |= MS_EVENT_GAP;
   p->state = ST_SKIP;
 }
 
+/* Flushes open lines and literals as truncated events. */
 static void
 imap_finish (MsDecoder *dec)
 {
   MsImapDecoder *d = (MsImapDecoder *) dec;
-  for (int dir = 0; dir < 2 && d->tls == NULL; dir++)
+  for (int dir = 0; dir < 2; dir++)
     {
       ImapParser *p = &d->p[dir];
+      if (d->tls_on[dir])
+        continue;
+      if (p->state == ST_OPAQUE && p->opaque_bytes > 0)
+        {
+          MsEvent *ev = ms_event_new (MS_PROTO_IMAP, (MsDir) dir, "data");
+          ms_event_set_range (ev, p->opaque_start, p->opaque_bytes);
+          ev->flags |= p->flags;
+          ms_event_add_bool (ev, "compressed", TRUE);
+          ms_event_add_int (ev, "bytes", (gint64) p->opaque_bytes);
+          emit (d, ev);
+          continue;
+        }
       if (p->state == ST_SKIP || !p->started)
+        continue;
+      if (p->probing && (p->overlong || !looks_like_line_start ((MsDir) dir, p->text->str,
+                                                                  p->text->len)))
         continue;
       if (p->text->len > 0 && p->text->str[p->text->len - 1] == '\r')
         g_string_truncate (p->text, p->text->len - 1);

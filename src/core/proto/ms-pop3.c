@@ -16,8 +16,9 @@
 /* Longest command keyword: RFC 1939 keywords are 3-4 characters and
  * extensions (XTND, X-...) only a little longer; anything longer is garbage. */
 #define MS_POP3_MAX_VERB 16
-/* Longest Info text: the Info column shows one line, not a whole token. */
-#define MS_POP3_MAX_INFO 512
+/* Longest Info text in characters (as the IMAP decoder): a packet list
+ * shows one line, not a whole token. */
+#define MS_POP3_MAX_INFO 200
 /* Longest RFC 2449 response code kept (hierarchical codes are short). */
 #define MS_POP3_MAX_CODE 64
 /* CAPA and AUTH-list lines kept as array members: a real list has ~20. */
@@ -42,6 +43,8 @@ typedef enum {
   SASL_PLAIN,
   SASL_LOGIN,
   SASL_XOAUTH2,
+  SASL_OAUTHBEARER,
+  SASL_CRAM_MD5,
   SASL_OTHER,
 } SaslMech;
 
@@ -105,32 +108,56 @@ typedef struct {
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* A printable one-line copy of untrusted bytes, at most MS_POP3_MAX_INFO
- * bytes (then "..."): controls become '.', invalid UTF-8 is replaced. */
+/* A printable one-line copy of untrusted bytes, at most `cap` characters
+ * (then "…"): control bytes and invalid UTF-8 become U+FFFD. */
 static char *
-info_text (const guint8 *p, gsize len)
+text_cap (const guint8 *p, gsize len, gsize cap)
 {
-  gsize n = MIN (len, MS_POP3_MAX_INFO);
-  GString *s = g_string_sized_new (n + 4);
-  const char *q = (const char *) p, *end = (const char *) p + n;
-  while (q < end)
+  GString *s = g_string_sized_new (MIN (len, cap) + 4);
+  const char *q = (const char *) p, *end = (const char *) p + len;
+  gsize chars = 0;
+
+  while (q < end && chars < cap)
     {
-      const char *valid_end;
-      g_utf8_validate_len (q, (gsize) (end - q), &valid_end);
-      for (const char *r = q; r < valid_end; r++)
-        g_string_append_c (s, ((guchar) *r < 0x20 || *r == 0x7f) ? '.' : *r);
-      if (valid_end < end)
+      gunichar c = g_utf8_get_char_validated (q, end - q);
+      if (c == (gunichar) -1 || c == (gunichar) -2 || c < 0x20 || c == 0x7f)
         {
           g_string_append (s, "\xef\xbf\xbd");
-          valid_end++;
+          q++;
         }
-      q = valid_end;
+      else
+        {
+          const char *next = g_utf8_next_char (q);
+          g_string_append_len (s, q, next - q);
+          q = next;
+        }
+      chars++;
     }
-  if (len > n)
-    g_string_append (s, "...");
+  if (q < end)
+    g_string_append (s, "\xe2\x80\xa6");
   return g_string_free (s, FALSE);
 }
 
+/* text_cap() for Info and fields: one line of a packet list. */
+static char *
+info_text (const guint8 *p, gsize len)
+{
+  return text_cap (p, len, MS_POP3_MAX_INFO);
+}
+
+/* Marks ev as carrying a secret, in the form its text shows it (never cut,
+ * so that masking finds every byte of it). */
+static void
+add_secret (MsEvent *ev, const guint8 *p, gsize len)
+{
+  char *t = text_cap (p, len, G_MAXSIZE);
+  if (t[0])
+    ms_event_add_str (ev, "secret", t);
+  g_free (t);
+  ev->flags |= MS_EVENT_SECRET;
+}
+
+/* TRUE when p begins with word, ignoring ASCII case. */
 static gboolean
 prefix_ci (const guint8 *p, gsize len, const char *word)
 {
@@ -153,6 +180,7 @@ in_list (const char *verb, const char *const *list, gsize n)
   return FALSE;
 }
 
+/* An event for stream bytes [off, off + len), with the flags owed to dir. */
 static MsEvent *
 new_event (MsPop3 *p, MsDir dir, const char *kind, guint64 off, guint64 len)
 {
@@ -238,9 +266,9 @@ credential_new (guint64 off, guint64 len, const char *mechanism,
   json_object_set_boolean_member (o, "cleartext", cleartext);
   if (has_password)
     {
-      MsField *f = ms_event_add_strn (ev, "secret", (const char *) password, password_len);
-      json_object_set_string_member (o, "password", f->v.s);
-      ev->flags |= MS_EVENT_SECRET;
+      g_autofree char *pw = text_cap (password, password_len, G_MAXSIZE);
+      add_secret (ev, password, password_len);
+      json_object_set_string_member (o, "password", pw);
     }
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (n, o);
@@ -269,10 +297,11 @@ credential_plain (const guint8 *b64, gsize len, guint64 off, guint64 span)
                          pw, n - (gsize) (pw - raw), TRUE, TRUE);
 }
 
-/* Google's XOAUTH2: "user=" U ^A "auth=Bearer " TOKEN ^A ^A. The token is
+/* Google's XOAUTH2 ("user=" U ^A "auth=Bearer " TOKEN ^A ^A) and RFC 7628
+ * OAUTHBEARER ("n,a=" U "," ^A "auth=Bearer " TOKEN ^A ^A). The token is
  * as good as a password for its lifetime. NULL when not that shape. */
 static MsEvent *
-credential_xoauth2 (const guint8 *b64, gsize len, guint64 off, guint64 span)
+credential_oauth (const char *mech, const guint8 *b64, gsize len, guint64 off, guint64 span)
 {
   gsize n = 0;
   g_autofree guint8 *raw = b64_decode (b64, len, &n);
@@ -290,6 +319,17 @@ credential_xoauth2 (const guint8 *b64, gsize len, guint64 off, guint64 span)
           user = f + 5;
           user_len = flen - 5;
         }
+      else if (i == 0 && flen >= 2 && f[1] == ',')
+        {
+          /* gs2-header (RFC 5801): "n,a=user," */
+          for (gsize k = 1; k + 3 <= flen && user == NULL; k++)
+            if (f[k] == ',' && f[k + 1] == 'a' && f[k + 2] == '=')
+              {
+                user = f + k + 3;
+                while (k + 3 + user_len < flen && user[user_len] != ',')
+                  user_len++;
+              }
+        }
       else if (flen > 12 && g_ascii_strncasecmp ((const char *) f, "auth=Bearer ", 12) == 0)
         {
           tok = f + 12;
@@ -297,10 +337,24 @@ credential_xoauth2 (const guint8 *b64, gsize len, guint64 off, guint64 span)
         }
       i += flen + 1;
     }
-  if (user == NULL)
+  if (user == NULL && tok == NULL)
     return NULL;
-  return credential_new (off, span, "XOAUTH2", user, user_len, TRUE,
+  return credential_new (off, span, mech, user, user_len, user != NULL,
                          tok, tok_len, tok != NULL, TRUE);
+}
+
+/* RFC 2195 CRAM-MD5: base64 of "user hexdigest"; proves the password
+ * without sending it. NULL when not that shape. */
+static MsEvent *
+credential_cram (const guint8 *b64, gsize len, guint64 off, guint64 span)
+{
+  gsize n = 0;
+  g_autofree guint8 *raw = b64_decode (b64, len, &n);
+  const guint8 *sp = raw ? memchr (raw, ' ', n) : NULL;
+  if (sp == NULL)
+    return NULL;
+  return credential_new (off, span, "CRAM-MD5", raw, (gsize) (sp - raw), TRUE,
+                         NULL, 0, FALSE, FALSE);
 }
 
 /* The meaning of one SASL message (an initial response or a line answering
@@ -319,13 +373,21 @@ sasl_message (MsPop3 *p, MsEvent *ev, const guint8 *text, gsize len,
     {
     case SASL_PLAIN:
     case SASL_XOAUTH2:
+    case SASL_OAUTHBEARER:
       if (step != 0)
         break;
-      ms_event_add_strn (ev, "secret", (const char *) text, len);
-      ev->flags |= MS_EVENT_SECRET;
-      cred = p->sasl_mech == SASL_PLAIN ? credential_plain (text, len, off, span)
-                                        : credential_xoauth2 (text, len, off, span);
+      add_secret (ev, text, len);
+      if (p->sasl_mech == SASL_PLAIN)
+        cred = credential_plain (text, len, off, span);
+      else
+        cred = credential_oauth (p->sasl_mech == SASL_XOAUTH2 ? "XOAUTH2" : "OAUTHBEARER",
+                                 text, len, off, span);
       if (cred == NULL)
+        ev->flags |= MS_EVENT_MALFORMED;
+      break;
+    case SASL_CRAM_MD5:
+      /* The first client message answers the server's challenge. */
+      if (step == 0 && (cred = credential_cram (text, len, off, span)) == NULL)
         ev->flags |= MS_EVENT_MALFORMED;
       break;
     case SASL_LOGIN:
@@ -345,8 +407,7 @@ sasl_message (MsPop3 *p, MsEvent *ev, const guint8 *text, gsize len,
           }
         else if (step == 1)
           {
-            ms_event_add_strn (ev, "secret", (const char *) text, len);
-            ev->flags |= MS_EVENT_SECRET;
+            add_secret (ev, text, len);
             cred = credential_new (off, span, "LOGIN", (const guint8 *) p->user,
                                    p->user ? strlen (p->user) : 0, p->user != NULL,
                                    raw, n, TRUE, TRUE);
@@ -370,6 +431,10 @@ sasl_mech_from (const guint8 *m, gsize len)
     return SASL_LOGIN;
   if (len == 7 && g_ascii_strncasecmp ((const char *) m, "XOAUTH2", 7) == 0)
     return SASL_XOAUTH2;
+  if (len == 11 && g_ascii_strncasecmp ((const char *) m, "OAUTHBEARER", 11) == 0)
+    return SASL_OAUTHBEARER;
+  if (len == 8 && g_ascii_strncasecmp ((const char *) m, "CRAM-MD5", 8) == 0)
+    return SASL_CRAM_MD5;
   return SASL_OTHER;
 }
 
@@ -394,7 +459,8 @@ client_sasl_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64 sp
   MsEvent *cred = NULL;
 
   ev->flags |= flags;
-  ms_event_take_info (ev, info_text (t, len));
+  /* Not cut: the line may be a secret, and masking must find all of it. */
+  ms_event_take_info (ev, text_cap (t, len, G_MAXSIZE));
   ms_event_add_bool (ev, "sasl", TRUE);
   if (len == 1 && t[0] == '*')
     ms_event_add_bool (ev, "cancel", TRUE);
@@ -429,33 +495,40 @@ client_command_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64
     }
   else
     {
-      g_autofree char *v = info_text (t, MIN (vlen, (gsize) 5));
+      /* 4 characters of at most 3 bytes, and "…", fit the verb buffer. */
+      g_autofree char *v = text_cap (t, vlen, 4);
       g_strlcpy (verb, v, sizeof verb);
     }
 
   const guint8 *args = vlen < len ? t + vlen + 1 : NULL;
   gsize alen = args ? len - vlen - 1 : 0;
 
+  /* Lines that may carry a secret are never cut, so masking finds it all. */
+  gboolean secretive = valid && alen
+                       && (strcmp (verb, "PASS") == 0 || strcmp (verb, "AUTH") == 0);
+  gsize cap = secretive ? G_MAXSIZE : MS_POP3_MAX_INFO;
+
   MsEvent *ev = new_event (p, MS_DIR_C2S, "command", off, span);
   ev->flags |= flags;
   if (!valid)
     ev->flags |= MS_EVENT_MALFORMED;
-  ms_event_take_info (ev, info_text (t, len));
+  ms_event_take_info (ev, text_cap (t, len, cap));
   MsField *f = ms_event_add_str (ev, "command", verb);
   f->off = off;
   f->len = MIN (vlen, (gsize) MS_POP3_MAX_VERB);
   if (args)
     {
-      g_autofree char *a = info_text (args, alen);
+      g_autofree char *a = text_cap (args, alen, cap);
       f = ms_event_add_str (ev, "args", a);
       f->off = off + vlen + 1;
       f->len = alen;
     }
   p->any_command = TRUE;
-  if (!pending_push (p, verb, alen > 0, FALSE, off))
+  Pending *queued = NULL;
+  if (pending_push (p, verb, alen > 0, FALSE, off))
+    queued = &p->pending[(p->p_head + p->p_count - 1) % MS_POP3_MAX_PENDING];
+  else
     ev->flags |= MS_EVENT_WARNING;
-  Pending *queued = p->p_count ? &p->pending[(p->p_head + p->p_count - 1) % MS_POP3_MAX_PENDING]
-                               : NULL;
 
   if (!valid)
     {
@@ -468,9 +541,7 @@ client_command_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64
     }
   else if (strcmp (verb, "PASS") == 0)
     {
-      if (alen)
-        ms_event_add_strn (ev, "secret", (const char *) args, alen);
-      ev->flags |= MS_EVENT_SECRET;
+      add_secret (ev, args ? args : (const guint8 *) "", alen);
       cred = credential_new (off, span, "USER/PASS", (const guint8 *) p->user,
                              p->user ? strlen (p->user) : 0, p->user != NULL,
                              args ? args : (const guint8 *) "", alen, TRUE, TRUE);
@@ -505,6 +576,7 @@ client_command_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64
 
 /* --- server lines ------------------------------------------------------- */
 
+/* TRUE when a +OK to cmd opens a body that ends with a dot line. */
 static gboolean
 is_multiline (const Pending *cmd)
 {
@@ -548,6 +620,7 @@ has_apop_stamp (const guint8 *t, gsize len)
   return gt != NULL && memchr (lt, '@', (gsize) (gt - lt)) != NULL;
 }
 
+/* The embedded TLS decoder for after STLS, created on first use. */
 static void
 ensure_tls (MsPop3 *p)
 {
@@ -570,6 +643,7 @@ side_to_tls (MsPop3 *p, MsDir dir)
   g_byte_array_set_size (s->line, 0);
 }
 
+/* Holds ev (the +OK line) until the body's dot line arrives. */
 static void
 body_start (MsPop3 *p, MsEvent *ev, const Pending *cmd)
 {
@@ -731,6 +805,7 @@ server_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64 span, g
       ev->flags |= flags;
       ms_event_take_info (ev, info_text (t, len));
       ms_event_add_bool (ev, "continuation", TRUE);
+      ms_event_add_str (ev, "for_command", front->verb);
       emit (p, ev);
       return;
     }
@@ -782,6 +857,7 @@ server_line (MsPop3 *p, const guint8 *t, gsize len, guint64 off, guint64 span, g
 
 /* --- line assembly ------------------------------------------------------ */
 
+/* Decodes the side's assembled line (its LF consumed) and resets it. */
 static void
 line_done (MsPop3 *p, MsDir dir, guint flags)
 {
@@ -808,6 +884,7 @@ line_done (MsPop3 *p, MsDir dir, guint flags)
   s->overlong = FALSE;
 }
 
+/* TRUE while an STLS waits for its answer. */
 static gboolean
 stls_pending (MsPop3 *p)
 {

@@ -219,6 +219,8 @@ cipher_name (guint16 id)
 
 /* --- events --------------------------------------------------------------- */
 
+/* An event for stream bytes [off, off + len), with the flags owed to dir
+ * and the inner protocol. */
 static MsEvent *
 new_event (MsTls *t, MsDir dir, const char *kind, guint64 off, guint64 len)
 {
@@ -289,17 +291,16 @@ parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
       gboolean short_read;
       guint16 ext_len = ms_cursor_be16 (&c);
       MsCursor exts = ms_cursor_sub (&c, ext_len, &short_read);
-      ok = !short_read;
-      while (ok && ms_cursor_left (&exts) >= 4)
+      /* A cut-off hello still yields the extensions that arrived. */
+      if (short_read)
+        ok = FALSE;
+      while (ms_cursor_left (&exts) >= 4)
         {
           guint16 et = ms_cursor_be16 (&exts);
           guint16 el = ms_cursor_be16 (&exts);
           MsCursor e = ms_cursor_sub (&exts, el, &short_read);
           if (short_read)
-            {
-              ok = FALSE;
-              break;
-            }
+            ok = FALSE;
           if (et == EXT_SERVER_NAME && sni == NULL)
             {
               MsCursor list = ms_cursor_sub (&e, ms_cursor_be16 (&e), &short_read);
@@ -311,7 +312,8 @@ parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
                   if (name && nt == 0 && sni == NULL)
                     sni = g_strndup ((const char *) name, nl);
                 }
-              ok = !short_read && !list.failed && !e.failed;
+              if (short_read || list.failed || e.failed)
+                ok = FALSE;
             }
           else if (et == EXT_SUPPORTED_VERSIONS)
             {
@@ -323,7 +325,8 @@ parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
                   if (!is_grease (v) && json_array_get_length (versions) < MS_TLS_MAX_LIST)
                     json_array_add_string_element (versions, version_name (v, vbuf, sizeof vbuf));
                 }
-              ok = !short_read && !e.failed;
+              if (short_read || e.failed)
+                ok = FALSE;
             }
           else if (et == EXT_ALPN && alpn == NULL)
             {
@@ -335,13 +338,12 @@ parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
                   const guint8 *proto = ms_cursor_bytes (&list, pl);
                   if (proto && json_array_get_length (alpn) < MS_TLS_MAX_LIST)
                     {
-                      MsEvent *tmp = ms_event_new (MS_PROTO_TLS, MS_DIR_NONE, "");
-                      MsField *f = ms_event_add_strn (tmp, "p", (const char *) proto, pl);
-                      json_array_add_string_element (alpn, f->v.s);
-                      ms_event_unref (tmp);
+                      g_autofree char *name = g_utf8_make_valid ((const char *) proto, pl);
+                      json_array_add_string_element (alpn, name);
                     }
                 }
-              ok = !short_read && !list.failed && !e.failed;
+              if (short_read || list.failed || e.failed)
+                ok = FALSE;
             }
         }
       if (ms_cursor_left (&exts) != 0)
@@ -351,7 +353,13 @@ parse_client_hello (MsEvent *ev, const guint8 *body, gsize len)
   if (!have_sv)
     json_array_add_string_element (versions, version_name (legacy, vbuf, sizeof vbuf));
   if (sni)
-    ms_event_add_strn (ev, "sni", sni, strlen (sni));
+    {
+      /* A host name is one line of text, whatever the bytes say. */
+      for (char *q = sni; *q; q++)
+        if ((guchar) *q < 0x20 || *q == 0x7f)
+          *q = '?';
+      ms_event_add_strn (ev, "sni", sni, strlen (sni));
+    }
   ms_event_add_node (ev, "versions", array_node (versions));
   ms_event_add_int (ev, "cipher_suites", cs_len / 2);
   if (alpn)
@@ -388,18 +396,20 @@ parse_server_hello (MsEvent *ev, const guint8 *body, gsize len, gboolean *tls13)
     {
       gboolean short_read;
       MsCursor exts = ms_cursor_sub (&c, ms_cursor_be16 (&c), &short_read);
-      ok = !short_read;
-      while (ok && ms_cursor_left (&exts) >= 4)
+      if (short_read)
+        ok = FALSE;
+      while (ms_cursor_left (&exts) >= 4)
         {
           guint16 et = ms_cursor_be16 (&exts);
           guint16 el = ms_cursor_be16 (&exts);
           MsCursor e = ms_cursor_sub (&exts, el, &short_read);
           if (short_read)
             ok = FALSE;
-          else if (et == EXT_SUPPORTED_VERSIONS)
+          if (et == EXT_SUPPORTED_VERSIONS)
             {
               selected = ms_cursor_be16 (&e);
-              ok = !e.failed && ms_cursor_left (&e) == 0;
+              if (e.failed || ms_cursor_left (&e) != 0)
+                ok = FALSE;
             }
         }
       if (ms_cursor_left (&exts) != 0)
@@ -475,21 +485,20 @@ hs_done (MsTls *t, MsDir dir, guint64 end, guint flags)
   g_byte_array_set_size (s->hs_buf, 0);
 }
 
-/* Handshake-protocol bytes of a cleartext record, starting at stream
+/* Handshake-protocol bytes of a cleartext record, the first at stream
  * offset `off`; messages may span records (RFC 8446 5.1). */
 static void
-hs_bytes (MsTls *t, MsDir dir, guint64 off, const guint8 *d, gsize n)
+hs_bytes (MsTls *t, MsDir dir, guint64 off, MsCursor *in)
 {
   TlsSide *s = &t->side[dir];
-  gsize i = 0;
 
-  while (i < n)
+  while (ms_cursor_left (in) > 0)
     {
       if (s->hs_hdr_have < 4)
         {
           if (s->hs_hdr_have == 0)
-            s->hs_off = off + i;
-          s->hs_hdr[s->hs_hdr_have++] = d[i++];
+            s->hs_off = off + in->pos;
+          s->hs_hdr[s->hs_hdr_have++] = ms_cursor_u8 (in);
           if (s->hs_hdr_have < 4)
             continue;
           MsCursor c;
@@ -500,21 +509,21 @@ hs_bytes (MsTls *t, MsDir dir, guint64 off, const guint8 *d, gsize n)
           g_byte_array_set_size (s->hs_buf, 0);
           s->hs_overflow = FALSE;
           if (s->hs_left == 0)
-            hs_done (t, dir, off + i, 0);
+            hs_done (t, dir, off + in->pos, 0);
           continue;
         }
-      gsize m = MIN ((gsize) s->hs_left, n - i);
+      gsize m = MIN ((gsize) s->hs_left, ms_cursor_left (in));
+      const guint8 *chunk = ms_cursor_bytes (in, m);
       if (s->hs_type == HS_CLIENT_HELLO || s->hs_type == HS_SERVER_HELLO)
         {
           gsize room = MS_TLS_MAX_HELLO - s->hs_buf->len;
           if (m > room)
             s->hs_overflow = TRUE;
-          g_byte_array_append (s->hs_buf, d + i, (guint) MIN (m, room));
+          g_byte_array_append (s->hs_buf, chunk, (guint) MIN (m, room));
         }
-      i += m;
       s->hs_left -= (guint32) m;
       if (s->hs_left == 0)
-        hs_done (t, dir, off + i, 0);
+        hs_done (t, dir, off + in->pos, 0);
     }
 }
 
@@ -683,17 +692,34 @@ side_lost (MsTls *t, MsDir dir, const char *why)
 
 /* --- the decoder class -------------------------------------------------- */
 
-/* YES for a TLS record header: content type 20..23, version 3.x. */
+/* YES for a TLS record header: content type 20..23, version 3.x. When the
+ * first handshake message is visible it must suit the direction (only a
+ * client sends ClientHello, only a server ServerHello), so that a caller
+ * trying both directions learns which side is the server. */
 static MsSniff
 tls_sniff (MsDir dir, const guint8 *d, gsize len)
 {
-  if (len >= 1 && (d[0] < TLS_CHANGE_CIPHER_SPEC || d[0] > TLS_APPLICATION_DATA))
+  MsCursor c;
+  ms_cursor_init (&c, d, len);
+  guint8 type = ms_cursor_u8 (&c);
+  guint8 major = ms_cursor_u8 (&c);
+  guint8 minor = ms_cursor_u8 (&c);
+  ms_cursor_skip (&c, 2);
+  guint8 hs = ms_cursor_u8 (&c);
+
+  if (len >= 1 && (type < TLS_CHANGE_CIPHER_SPEC || type > TLS_APPLICATION_DATA))
     return MS_SNIFF_NO;
-  if (len >= 2 && d[1] != 3)
+  if (len >= 2 && major != 3)
     return MS_SNIFF_NO;
-  if (len >= 3 && d[2] > 4)
+  if (len >= 3 && minor > 4)
     return MS_SNIFF_NO;
-  return len >= 3 ? MS_SNIFF_YES : MS_SNIFF_NEED_MORE;
+  if (len < 3)
+    return MS_SNIFF_NEED_MORE;
+  if (len >= 6 && type == TLS_HANDSHAKE
+      && ((dir == MS_DIR_S2C && hs == HS_CLIENT_HELLO)
+          || (dir == MS_DIR_C2S && hs == HS_SERVER_HELLO)))
+    return MS_SNIFF_NO;
+  return MS_SNIFF_YES;
 }
 
 static MsDecoder *
@@ -715,16 +741,17 @@ tls_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize l
   if (dir != MS_DIR_C2S && dir != MS_DIR_S2C)
     return;
   TlsSide *s = &t->side[dir];
-  gsize i = 0;
+  MsCursor in;
 
+  ms_cursor_init (&in, data, len);
   s->pos = offset;
-  while (i < len && !s->lost)
+  while (ms_cursor_left (&in) > 0 && !s->lost)
     {
       if (!s->in_record)
         {
           if (s->hdr_have == 0)
             s->rec_off = s->pos;
-          s->hdr[s->hdr_have++] = data[i++];
+          s->hdr[s->hdr_have++] = ms_cursor_u8 (&in);
           s->pos++;
           if (s->hdr_have == 5 && !record_header (t, dir))
             side_lost (t, dir, s->rec_len > MS_TLS_MAX_RECORD && (s->version >> 8) == 3
@@ -734,21 +761,21 @@ tls_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize l
             record_end (t, dir, 0);
           continue;
         }
-      gsize n = MIN ((gsize) s->rec_left, len - i);
+      gsize n = MIN ((gsize) s->rec_left, ms_cursor_left (&in));
+      MsCursor payload = ms_cursor_sub (&in, n, NULL);
       switch (s->type)
         {
         case TLS_HANDSHAKE:
           if (!s->encrypted && !s->hs_lost)
-            hs_bytes (t, dir, s->pos, data + i, n);
+            hs_bytes (t, dir, s->pos, &payload);
           break;
         case TLS_ALERT:
-          for (gsize k = 0; k < n && s->alert_have < 2; k++)
-            s->alert[s->alert_have++] = data[i + k];
+          while (s->alert_have < 2 && ms_cursor_left (&payload) > 0)
+            s->alert[s->alert_have++] = ms_cursor_u8 (&payload);
           break;
         default:
           break;
         }
-      i += n;
       s->pos += n;
       s->rec_left -= (guint32) n;
       if (s->rec_left == 0)
