@@ -5,7 +5,10 @@
 #
 # With no NAME every capture is recorded; otherwise only the named ones
 # (e.g. "imap-idle-partial pop3-retr"). Needs root (tcpdump, ports below 1024),
-# dovecot-imapd, dovecot-pop3d, dnsmasq-base, tcpdump, curl and python3.
+# dovecot-imapd, dovecot-pop3d, dnsmasq-base, tcpdump, curl, python3, isync
+# (mbsync), fetchmail and, for imap-dumpcap.pcapng, dumpcap (package tshark).
+# imap-truncated.pcap is cut from imap-idle-partial.pcap rather than recorded.
+# KEEP_WORK=1 keeps the work folder (Dovecot and dnsmasq logs) after a failure.
 #
 # For each capture a private Dovecot (tests/peers/dovecot.sh) is started on a
 # fresh copy of samples/maildir/student, so every session sees the same
@@ -22,11 +25,12 @@ ROOT=$(cd "$SAMPLES/.." && pwd)
 PEERS=$ROOT/tests/peers
 CLIENTS=$SAMPLES/clients
 ALL="imap-idle-partial imap-truncated pop3-retr imap-starttls pop3-stls imap-ipv6
-imap-cooked imap-cooked-sll1 imap-midstream imap-curl pop3-curl imap-port10143 imap-dumpcap"
+imap-cooked imap-cooked-sll1 imap-midstream imap-curl pop3-curl imap-port10143 imap-dumpcap
+imap-mbsync pop3-fetchmail imap-srv"
 SETTLE=1     # seconds to let the last FIN/ACK reach tcpdump before stopping it
 
 [ "$(id -u)" = 0 ] || { echo "record.sh: run as root" >&2; exit 1; }
-for tool in tcpdump dovecot dnsmasq curl python3; do
+for tool in tcpdump dovecot dnsmasq curl python3 mbsync fetchmail dumpcap; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] \
     || { echo "record.sh: $tool is missing" >&2; exit 1; }
 done
@@ -200,6 +204,66 @@ rec_imap_port10143 () {
   capture_stop imap-port10143.pcap
 }
 
+rec_imap_mbsync () {
+  command -v mbsync >/dev/null || { echo "record.sh: mbsync is missing (isync)" >&2; exit 1; }
+  dovecot_fresh
+  rm -rf "$WORK/mbsync"
+  mkdir -p "$WORK/mbsync/near"
+  cat > "$WORK/mbsync/mbsyncrc" <<EOF
+IMAPAccount lab
+Host 127.0.0.1
+Port 143
+User student
+Pass classroom
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore lab-remote
+Account lab
+
+MaildirStore lab-local
+Path $WORK/mbsync/near/
+Inbox $WORK/mbsync/near/INBOX
+SubFolders Verbatim
+
+Channel lab
+Far :lab-remote:
+Near :lab-local:
+Patterns *
+Create Near
+SyncState *
+EOF
+  capture_start imap-mbsync.pcap lo 'port 143'
+  mbsync -q -c "$WORK/mbsync/mbsyncrc" -a 2>/dev/null
+  capture_stop imap-mbsync.pcap
+}
+
+rec_pop3_fetchmail () {
+  command -v fetchmail >/dev/null || { echo "record.sh: fetchmail is missing" >&2; exit 1; }
+  dovecot_fresh
+  rm -rf "$WORK/fetchmail"
+  mkdir -p "$WORK/fetchmail"
+  cat > "$WORK/fetchmail/fetchmailrc" <<EOF
+set no bouncemail
+poll 127.0.0.1 protocol POP3 port 110 timeout 30:
+  user "student" password "classroom" is "root" here
+  keep fetchall sslproto "" no sslcertck
+  mda "/bin/sh -c 'cat >> $WORK/fetchmail/fetched'"
+EOF
+  chmod 600 "$WORK/fetchmail/fetchmailrc"
+  capture_start pop3-fetchmail.pcap lo 'port 110'
+  FETCHMAILHOME=$WORK/fetchmail fetchmail -s -f "$WORK/fetchmail/fetchmailrc" --nodetach \
+    --pidfile "$WORK/fetchmail/pid" 2>/dev/null
+  capture_stop pop3-fetchmail.pcap
+}
+
+rec_imap_srv () {
+  dovecot_fresh
+  capture_start imap-srv.pcap lo 'port 53 or port 143'
+  imap basic --srv mailscope.test
+  capture_stop imap-srv.pcap
+}
+
 # imap-dumpcap.pcapng: dumpcap (Wireshark's capture engine) writes pcapng.
 rec_imap_dumpcap () {
   command -v dumpcap >/dev/null || { echo "record.sh: dumpcap is missing (tshark)" >&2; exit 1; }
@@ -241,8 +305,10 @@ done
 {
   echo "Recorded by samples/record.sh on $(date -u +%Y-%m-%d) with:"
   echo "  $(dovecot --version | sed 's/^/Dovecot /')"
-  echo "  $(dnsmasq --version | head -1)"
+  echo "  $(dnsmasq --version | head -1 | cut -d' ' -f1-3)"
   echo "  $(tcpdump --version 2>&1 | head -1), $(tcpdump --version 2>&1 | sed -n 2p)"
   echo "  Python $(python3 -c 'import platform, ssl; print(platform.python_version() + ", " + ssl.OPENSSL_VERSION)')"
   echo "  $(curl --version | head -1 | cut -d' ' -f1-2)"
+  echo "  mbsync $(mbsync --version 2>&1 | awk '{print $2}')"
+  echo "  $(fetchmail --version 2>/dev/null | sed -n 's/^This is fetchmail release \([^+]*\).*/fetchmail \1/p')"
 } > "$SAMPLES/recorded-with.txt"

@@ -42,6 +42,8 @@ def parse_args():
     p.add_argument("--dns-port", type=int, default=53)
     p.add_argument("--qtype", choices=["A", "AAAA"], default="A")
     p.add_argument("--port", type=int, default=143)
+    p.add_argument("--srv", metavar="DOMAIN",
+                   help="find server and port with an SRV query for _imap._tcp.DOMAIN (RFC 6186)")
     p.add_argument("--cafile", help="certificate to trust for STARTTLS")
     p.add_argument("--keylog", help="write TLS secrets here (NSS key log format)")
     p.add_argument("--on-idle", help="shell command run once IDLE is accepted")
@@ -73,6 +75,9 @@ def pause(prefix):
 def main():
     args = parse_args()
     check = mslab.check
+    if args.srv:
+        args.name, args.port = mslab.resolve("_imap._tcp." + args.srv, "SRV",
+                                             args.dns, args.dns_port, 0x1000)
     addr = mslab.resolve(args.name, args.qtype, args.dns, args.dns_port, 0x1001)
     # imaplib draws its tag prefix from the random module: fix it so that the
     # commands are identical from one recording to the next.

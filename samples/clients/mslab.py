@@ -13,7 +13,7 @@ import struct
 
 DNS_TIMEOUT = 3.0      # seconds; the server is on loopback, so this is generous
 DNS_MAX_REPLY = 1232   # bytes; the usual EDNS-safe UDP payload size
-QTYPES = {"A": 1, "AAAA": 28}
+QTYPES = {"A": 1, "AAAA": 28, "SRV": 33}
 
 
 def _encode_name(name):
@@ -39,8 +39,24 @@ def _skip_name(msg, pos):
         pos += 1 + n
 
 
+def _read_name(msg, pos):
+    """The dotted name at pos, following compression pointers (at most 16)."""
+    labels = []
+    for _ in range(16):
+        n = msg[pos]
+        if n & 0xC0 == 0xC0:
+            pos = ((n & 0x3F) << 8) | msg[pos + 1]
+            continue
+        if n == 0:
+            return ".".join(labels)
+        labels.append(msg[pos + 1:pos + 1 + n].decode("ascii"))
+        pos += 1 + n
+    raise ValueError("DNS name with too many pointers")
+
+
 def resolve(name, qtype, server, port, query_id):
-    """Sends one query and returns the first address of type qtype in the answer."""
+    """Sends one query and returns the first record of type qtype in the answer:
+    an address for A/AAAA, a (target, port) pair for SRV (RFC 2782)."""
     code = QTYPES[qtype]
     query = struct.pack("!6H", query_id, 0x0100, 1, 0, 0, 0)   # RD=1, one question
     query += _encode_name(name) + struct.pack("!HH", code, 1)
@@ -63,6 +79,9 @@ def resolve(name, qtype, server, port, query_id):
         pos += 10
         rdata = reply[pos:pos + rdlen]
         pos += rdlen
+        if rtype == code and code == QTYPES["SRV"]:
+            target_port = struct.unpack("!H", rdata[4:6])[0]
+            return _read_name(reply, pos - rdlen + 6), target_port
         if rtype == code:
             fam = socket.AF_INET if code == 1 else socket.AF_INET6
             return socket.inet_ntop(fam, rdata)

@@ -114,16 +114,43 @@ ms_addr_format_ip (const MsAddr *a, char *buf, gsize size)
   return buf;
 }
 
+/* Appends the decimal port; no printf, as this runs for every event. */
+static gsize
+put_port (char *p, guint16 port)
+{
+  char digits[6];
+  gsize n = 0;
+  do
+    digits[n++] = (char) ('0' + port % 10);
+  while ((port /= 10) != 0);
+  for (gsize i = 0; i < n; i++)
+    p[i] = digits[n - 1 - i];
+  return n;
+}
+
 char *
 ms_addr_format (const MsAddr *a, char *buf, gsize size)
 {
   char ip[INET6_ADDRSTRLEN] = "";
   ms_addr_format_ip (a, ip, sizeof ip);
-  if (a->port == 0)
-    g_snprintf (buf, size, "%s", ip);
-  else if (a->family == 6)
-    g_snprintf (buf, size, "[%s]:%u", ip, a->port);
-  else
-    g_snprintf (buf, size, "%s:%u", ip, a->port);
+  gsize iplen = strlen (ip);
+  if (size < iplen + 10)
+    {
+      g_snprintf (buf, size, "%s", ip);
+      return buf;
+    }
+  char *p = buf;
+  if (a->port != 0 && a->family == 6)
+    *p++ = '[';
+  memcpy (p, ip, iplen);
+  p += iplen;
+  if (a->port != 0)
+    {
+      if (a->family == 6)
+        *p++ = ']';
+      *p++ = ':';
+      p += put_port (p, a->port);
+    }
+  *p = '\0';
   return buf;
 }

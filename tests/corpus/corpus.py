@@ -21,6 +21,8 @@ TIMEOUT = 60          # seconds per capture; the largest is under 100 KB
 OK_STATUSES = (0, 2)  # 2 is the CLI's status for a truncated capture
 SHOW_STDERR = 2000    # characters of stderr to show for a failing file
 UNREADABLE = 1        # the CLI's status for input it cannot read
+# What AddressSanitizer, LeakSanitizer and UBSan print, whatever the exit status.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # Link types the design says Mailscope decodes (LINKTYPE_* values from
 # tcpdump.org/linktypes.html): NULL, ETHERNET, RAW, LOOP, LINUX_SLL,
@@ -63,6 +65,8 @@ def check_file(cli, path):
     err = proc.stderr.decode("utf-8", "replace")[-SHOW_STDERR:]
     if proc.returncode < 0:
         return "killed by signal %d\n%s" % (-proc.returncode, err)
+    if any(mark in err for mark in SANITIZER_MARKS):
+        return "sanitizer report\n%s" % err
     unsupported = link_types(path) - SUPPORTED_LINKTYPES
     if proc.returncode == UNREADABLE and unsupported and err.strip():
         return None
@@ -101,6 +105,9 @@ def main():
         if reason:
             failures += 1
             print("FAIL %s: %s" % (name, reason))
+        elif link_types(path) - SUPPORTED_LINKTYPES:
+            print("ok   %s (link type %s is not read)"
+                  % (name, ",".join(map(str, sorted(link_types(path) - SUPPORTED_LINKTYPES)))))
         else:
             print("ok   %s" % name)
     print("%d of %d captures failed" % (failures, len(files)))

@@ -22,6 +22,8 @@ TIMEOUT = 120        # seconds; the largest sample is about 300 KB
 SKIP = 77            # meson's "skipped" exit status
 OK_STATUSES = (0, 2)  # 2: the CLI says the capture is truncated (imap-truncated)
 DIFF_LINES = 400     # lines of diff to print; enough to see what went wrong
+# What AddressSanitizer, LeakSanitizer and UBSan print, whatever the exit status.
+SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("MS_SOURCE_ROOT", os.path.normpath(os.path.join(HERE, "..", "..")))
@@ -73,7 +75,10 @@ def sample_names():
 
 
 def check_status(status, err, name):
-    if status < 0:
+    """True when the CLI ended normally; else prints why and its stderr."""
+    if any(mark in err for mark in SANITIZER_MARKS):
+        print("%s: sanitizer report from mailscope-cli" % name)
+    elif status < 0:
         print("%s: mailscope-cli killed by signal %d" % (name, -status))
     elif status not in OK_STATUSES:
         print("%s: mailscope-cli exited with status %d" % (name, status))

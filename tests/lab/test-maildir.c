@@ -198,7 +198,12 @@ test_interrupted_changes (void)
   g_assert_cmpuint (ms_mailbox_count (mb), ==, 2);
   g_assert_cmpuint (ms_mailbox_get (mb, 0)->uid, ==, u1);
   g_assert_cmpuint (ms_mailbox_get (mb, 1)->uid, ==, u1 + 2);
-  g_assert_true (ms_mailbox_get (mb, 1)->flags & MS_MSG_SEEN);
+  /* Which of the two keeps the old UID depends on directory order; the
+   * copy (flagged \Seen) must be one of them. */
+  g_assert_cmpuint ((ms_mailbox_get (mb, 0)->flags | ms_mailbox_get (mb, 1)->flags) & MS_MSG_SEEN,
+                    ==, MS_MSG_SEEN);
+  g_assert_cmpuint ((ms_mailbox_get (mb, 0)->flags & ms_mailbox_get (mb, 1)->flags) & MS_MSG_SEEN,
+                    ==, 0);
   ms_mailbox_free (mb);
   ms_maildir_free (md);
   rm_rf (root);

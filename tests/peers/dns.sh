@@ -5,9 +5,10 @@
 #   dns.sh stop DIR
 #
 # imap.mailscope.test and pop.mailscope.test (RFC 2606 reserved .test names)
-# answer 127.0.0.1 (A) and ::1 (AAAA); every other name is refused, nothing
-# is forwarded upstream, /etc/hosts and /etc/resolv.conf are not read. It
-# listens only on ADDR (default 127.0.0.1), port N (default 10053), so it
+# answer 127.0.0.1 (A) and ::1 (AAAA); _imap._tcp.mailscope.test and
+# _pop3._tcp.mailscope.test answer SRV records (RFC 6186) that name them with
+# ports 143 and 110. Nothing is forwarded upstream, /etc/hosts and
+# /etc/resolv.conf are not read. It listens only on ADDR (default 127.0.0.1), port N (default 10053), so it
 # never becomes the machine's resolver. Pid file and log are under DIR.
 set -euo pipefail
 
@@ -38,6 +39,9 @@ cmd_start () {
   for name in imap.mailscope.test pop.mailscope.test; do
     answers+=("--address=/$name/127.0.0.1" "--address=/$name/::1")
   done
+  # RFC 6186 service records: where a mail client finds IMAP and POP3 for the domain.
+  answers+=("--srv-host=_imap._tcp.mailscope.test,imap.mailscope.test,143,0,1"
+            "--srv-host=_pop3._tcp.mailscope.test,pop.mailscope.test,110,10,1")
   "$dnsmasq" --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
     --bind-interfaces --listen-address="$listen" \
     --port="$port" --user=root --group=root \

@@ -75,6 +75,9 @@ cmd_start () {
   [ -f "$dir/run/master.pid" ] && cmd_stop "$dir"
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  case $dir in
+    *[[:space:]]*) echo "dovecot.sh: DIR must not contain white space (it goes into dovecot.conf)" >&2; exit 64 ;;
+  esac
   # The auth and login processes run as the dovecot/dovenull users and must reach DIR.
   chmod 755 "$dir"
   rm -rf "$dir/mail" "$dir/run" "$dir/state"

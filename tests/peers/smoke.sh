@@ -1,8 +1,7 @@
 #!/bin/bash
 # Checks the recording tool chain: dns.sh, dovecot.sh and the sample clients in samples/clients.
 #
-# Starts the private dnsmasq and Dovecot on unusual ports (so that it can run
-# beside other tests), plays every scripted session that samples/record.sh
+# Starts the private dnsmasq and Dovecot on free ports, plays every scripted session that samples/record.sh
 # records, and checks what the server delivered against the sample Maildir.
 # Exits 77 (skipped) unless run as root with dovecot and dnsmasq installed.
 set -euo pipefail
@@ -10,8 +9,26 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${MS_SOURCE_ROOT:-$(cd "$HERE/../.." && pwd)}
 CLIENTS=$ROOT/samples/clients
-# Ports of this test only; another test running at the same time must not reuse them.
-DNS_PORT=20053 IMAP=20143 POP3=20110 IMAPS=20993 POP3S=20995
+# Five ports that are free right now (TCP and UDP, IPv4), so that the test can
+# run beside other instances of itself and beside other tests.
+read -r DNS_PORT IMAP POP3 IMAPS POP3S < <(python3 - <<'EOF'
+import socket
+held, ports = [], []
+while len(ports) < 5:
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        continue
+    held += [t, u]
+    ports.append(port)
+print(*ports)
+EOF
+)
 
 [ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
 command -v dovecot >/dev/null || { echo "skip: dovecot is not installed"; exit 77; }
@@ -72,6 +89,9 @@ files = sorted(glob.glob(os.path.join(maildir, "new", "[!.]*")) +
 expected = [open(f, "rb").read() for f in files]
 addr = mslab.resolve("pop.mailscope.test", "A", "127.0.0.1", dns_port, 0x3001)
 assert addr == "127.0.0.1", addr
+srv = mslab.resolve("_imap._tcp.mailscope.test", "SRV", "127.0.0.1", dns_port, 0x3002)
+assert srv == ("imap.mailscope.test", 143), srv
+print("ok - DNS: A and SRV (RFC 6186) records of the lab")
 p = mslab.LabPOP3("pop.mailscope.test", addr, pop3_port)
 p.user("student"); p.pass_("classroom")
 assert p.stat()[0] == len(expected), p.stat()

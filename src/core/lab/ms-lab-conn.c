@@ -171,7 +171,7 @@ queue_raw (MsLabConn *c, const guint8 *data, gsize len)
         g_byte_array_append (c->sink, data, (guint) len);
       return;
     }
-  if (c->outq->len + len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
+  if (c->outq->len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
     {
       /* The client does not read what it asked for; give up on it. */
       c->closing = TRUE;
@@ -225,7 +225,7 @@ ms_lab_conn_write (MsLabConn *c, const void *data, gsize len)
       /* Implicit TLS: the greeting waits for the handshake to finish. */
       if (c->early == NULL)
         c->early = g_byte_array_new ();
-      if (c->early->len + len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
+      if (c->early->len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
         c->closing = TRUE;
       else
         g_byte_array_append (c->early, data, (guint) len);
@@ -275,6 +275,9 @@ on_written (GObject *src, GAsyncResult *res, gpointer data)
 static void
 kick_write (MsLabConn *c)
 {
+  /* Before attach there is nobody to tell; attach finishes the close. */
+  if (c->ops == NULL)
+    return;
   if (c->sc == NULL)
     {
       if (c->closing && !c->dead)
@@ -401,12 +404,12 @@ ms_lab_conn_attach (MsLabConn *c, const MsLabSessionOps *ops, gpointer session)
 {
   c->ops = ops;
   c->session = session;
-  if (c->closing)
-    {
-      kick_write (c);
-      return;
-    }
+  ms_lab_conn_ref (c);
   start_read (c);
+  /* Whatever the session wrote before it was attached (a greeting, a
+   * refusal) goes out now; a close requested meanwhile completes. */
+  kick_write (c);
+  ms_lab_conn_unref (c);
 }
 
 void
@@ -451,6 +454,18 @@ finish (MsLabConn *c)
 }
 
 void
+ms_lab_conn_abort (MsLabConn *c)
+{
+  if (c->dead)
+    return;
+  g_byte_array_set_size (c->outq, 0);
+  c->closing = TRUE;
+  if (c->ops == NULL)
+    return;
+  finish (c);
+}
+
+void
 ms_lab_conn_close (MsLabConn *c)
 {
   if (c->dead)
@@ -486,6 +501,12 @@ ms_lab_conn_start_tls (MsLabConn *c, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+ms_lab_conn_tls_available (MsLabConn *c)
+{
+  return c->ssl == NULL && c->ssl_ctx != NULL;
 }
 
 void

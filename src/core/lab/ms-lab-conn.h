@@ -24,8 +24,9 @@ typedef struct {
   void (*closed) (gpointer session);
 } MsLabSessionOps;
 
-/* Output buffered for a slow reader beyond this is a misbehaving client:
- * the connection is closed rather than letting memory grow. */
+/* Output still buffered for a slow reader beyond this is a misbehaving
+ * client: the connection is closed rather than letting memory grow. One
+ * write may go past it (a whole message for RETR), the next one may not. */
 #define MS_LAB_CONN_MAX_PENDING_OUTPUT (8u * 1024 * 1024)
 
 /* A connection over an accepted socket. ssl_ctx may be NULL (no TLS
@@ -50,6 +51,10 @@ void ms_lab_conn_printf (MsLabConn *c, const char *fmt, ...) G_GNUC_PRINTF (2, 3
 /* Flushes what was written, then closes; the session's closed() follows. */
 void ms_lab_conn_close (MsLabConn *c);
 
+/* Closes at once, dropping unsent output (server shutdown, idle timeout);
+ * the session's closed() runs before this returns when it is attached. */
+void ms_lab_conn_abort (MsLabConn *c);
+
 /* Stops delivering input until resumed (bytes that arrive meanwhile are
  * kept, up to the reader's buffer). Used to delay failed logins. */
 void ms_lab_conn_pause (MsLabConn *c);
@@ -59,6 +64,8 @@ void ms_lab_conn_resume (MsLabConn *c);
  * TLS. Fails when there is no certificate or TLS is already active. */
 gboolean ms_lab_conn_start_tls (MsLabConn *c, GError **error);
 gboolean ms_lab_conn_is_tls (MsLabConn *c);
+/* TRUE when ms_lab_conn_start_tls would succeed (a context, no TLS yet). */
+gboolean ms_lab_conn_tls_available (MsLabConn *c);
 /* Lets a memory transport offer STARTTLS with this context. */
 void ms_lab_conn_set_ssl_ctx (MsLabConn *c, SSL_CTX *ctx);
 gboolean ms_lab_conn_is_loopback (MsLabConn *c);

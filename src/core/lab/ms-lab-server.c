@@ -15,6 +15,7 @@ typedef struct {
   MsLabConn *conn;
   char *ip;
   gboolean authenticated;
+  gint64 last_input;         /* monotonic µs, for the idle timeouts */
   const MsLabSessionOps *inner_ops;
   gpointer inner;
 } Tracked;
@@ -34,6 +35,7 @@ struct _MsLabServer {
   MsLabLogFunc log_func;
   gpointer log_data;
   gpointer dns;              /* owned by ms-dns-server.c */
+  guint idle_timer;
 };
 
 static const char *const service_names[MS_LAB_N_SERVICES] = {
@@ -59,9 +61,10 @@ protocol_for (MsLabService svc)
     case MS_LAB_POP3:
     case MS_LAB_POP3S:
       return &ms_pop3_server_protocol;
+    case MS_LAB_DNS:
+      return &ms_dns_tcp_protocol;
     case MS_LAB_IMAP:
     case MS_LAB_IMAPS:
-    case MS_LAB_DNS:
     case MS_LAB_N_SERVICES:
     default:
       return NULL;
@@ -165,6 +168,7 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
       ms_lab_server_free (srv);
       return NULL;
     }
+  srv->idle_timer = g_timeout_add_seconds (MS_LAB_IDLE_CHECK_S, check_idle, srv);
   return srv;
 }
 
@@ -180,24 +184,29 @@ ms_lab_server_free (MsLabServer *srv)
         g_socket_listener_close (G_SOCKET_LISTENER (srv->services[i]));
         g_object_unref (srv->services[i]);
       }
+  if (srv->idle_timer)
+    g_source_remove (srv->idle_timer);
+  /* Sessions still open end now, while the server they use still exists. */
+  if (srv->tracked)
+    {
+      GList *conns = g_hash_table_get_keys (srv->tracked);
+      for (GList *l = conns; l; l = l->next)
+        ms_lab_conn_ref (l->data);
+      for (GList *l = conns; l; l = l->next)
+        {
+          ms_lab_conn_abort (l->data);
+          ms_lab_conn_unref (l->data);
+        }
+      g_list_free (conns);
+      g_hash_table_unref (srv->tracked);
+    }
   ms_dns_server_stop_all (srv);
-  /* Sessions still open end now; their connections tell them. */
-  GList *conns = g_hash_table_get_keys (srv->tracked);
-  for (GList *l = conns; l; l = l->next)
-    ms_lab_conn_close (l->data);
-  g_list_free (conns);
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, srv->tracked);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    ((Tracked *) value)->srv = NULL;   /* tracking outlives the server */
-  g_hash_table_unref (srv->tracked);
   if (srv->ssl_ctx)
     SSL_CTX_free (srv->ssl_ctx);
-  g_hash_table_unref (srv->passwords);
-  g_hash_table_unref (srv->maildirs);
-  g_hash_table_unref (srv->pop3_locks);
-  g_hash_table_unref (srv->per_address);
+  g_clear_pointer (&srv->passwords, g_hash_table_unref);
+  g_clear_pointer (&srv->maildirs, g_hash_table_unref);
+  g_clear_pointer (&srv->pop3_locks, g_hash_table_unref);
+  g_clear_pointer (&srv->per_address, g_hash_table_unref);
   ms_lab_config_clear (&srv->cfg);
   g_free (srv);
 }
@@ -268,7 +277,14 @@ ms_lab_server_maildir (MsLabServer *srv, const char *user, GError **error)
   g_autofree char *root = g_build_filename (srv->cfg.data_dir, user, NULL);
   if (srv->cfg.seed_dir)
     {
+      /* Every account starts with a mailbox to look at: its own sample
+       * if there is one, otherwise the sample student's. */
       g_autofree char *seed = g_build_filename (srv->cfg.seed_dir, user, NULL);
+      if (!g_file_test (seed, G_FILE_TEST_IS_DIR))
+        {
+          g_free (seed);
+          seed = g_build_filename (srv->cfg.seed_dir, MS_LAB_SEED_USER, NULL);
+        }
       if (g_file_test (seed, G_FILE_TEST_IS_DIR) && !ms_maildir_seed (seed, root, error))
         return NULL;
     }
@@ -320,6 +336,7 @@ static void
 tracked_input (gpointer data, const guint8 *bytes, gsize len)
 {
   Tracked *t = data;
+  t->last_input = g_get_monotonic_time ();
   t->inner_ops->input (t->inner, bytes, len);
 }
 
@@ -361,6 +378,39 @@ ms_lab_server_authenticated (MsLabServer *srv, MsLabConn *conn)
     }
 }
 
+/* Ends sessions that have been silent too long: before login they hold a
+ * place under the pre-login limit, after it a maildrop lock or memory. */
+static gboolean
+check_idle (gpointer data)
+{
+  MsLabServer *srv = data;
+  gint64 now = g_get_monotonic_time ();
+  GPtrArray *stale = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, srv->tracked);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Tracked *t = value;
+      gint64 limit = (gint64) (t->authenticated ? MS_LAB_IDLE_TIMEOUT_S : MS_LAB_LOGIN_TIMEOUT_S)
+                     * G_USEC_PER_SEC;
+      if (now - t->last_input > limit)
+        g_ptr_array_add (stale, ms_lab_conn_ref (t->conn));
+    }
+  for (guint i = 0; i < stale->len; i++)
+    {
+      MsLabConn *conn = stale->pdata[i];
+      Tracked *t = g_hash_table_lookup (srv->tracked, conn);
+      if (t)
+        ms_lab_server_log (srv, ms_lab_service_name (t->svc), conn, '-',
+                           "closing: idle for too long");
+      ms_lab_conn_abort (conn);
+      ms_lab_conn_unref (conn);
+    }
+  g_ptr_array_unref (stale);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Refuses a connection over a limit with a line the client can show. */
 static gboolean
 over_limit (MsLabServer *srv, MsLabService svc, MsLabConn *conn)
@@ -400,10 +450,12 @@ ms_lab_server_adopt (MsLabServer *srv, MsLabService svc, MsLabConn *conn)
 {
   static const MsLabSessionOps discard = { refused_input, refused_closed };
   const MsLabProtocol *proto = protocol_for (svc);
+  ms_lab_conn_ref (conn);
   if (proto == NULL || over_limit (srv, svc, conn))
     {
       ms_lab_conn_attach (conn, &discard, NULL);
       ms_lab_conn_close (conn);
+      ms_lab_conn_unref (conn);
       return;
     }
   Tracked *t = g_new0 (Tracked, 1);
@@ -412,15 +464,20 @@ ms_lab_server_adopt (MsLabServer *srv, MsLabService svc, MsLabConn *conn)
   t->conn = conn;
   t->ip = g_strdup (ms_lab_conn_peer_ip (conn));
   t->inner_ops = proto->ops;
+  t->last_input = g_get_monotonic_time ();
   srv->n_connections++;
   srv->n_unauthenticated++;
-  g_hash_table_insert (srv->per_address, g_strdup (t->ip),
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (srv->per_address, t->ip)) + 1));
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (srv->per_address, t->ip));
+  g_hash_table_insert (srv->per_address, g_strdup (t->ip), GUINT_TO_POINTER (n + 1));
   g_hash_table_insert (srv->tracked, conn, t);
-  ms_lab_server_log (srv, ms_lab_service_name (svc), conn, '-', "connected");
-  ms_lab_conn_attach (conn, &tracked_ops, t);
+  ms_lab_server_log (srv, ms_lab_service_name (svc), conn, '-', "connected%s",
+                     ms_lab_conn_is_tls (conn) ? " (TLS)" : "");
+  /* The session greets before it is attached: the greeting is queued and
+   * goes out when attach starts the connection. */
   gboolean tls = svc == MS_LAB_IMAPS || svc == MS_LAB_POP3S;
   t->inner = proto->create (srv, conn, tls);
+  ms_lab_conn_attach (conn, &tracked_ops, t);
+  ms_lab_conn_unref (conn);
 }
 
 /* --- listeners ------------------------------------------------------- */

@@ -20,6 +20,17 @@ G_BEGIN_DECLS
 #define MS_LAB_MAX_UNAUTHENTICATED 200
 /* A wrong password costs this long (brute force becomes slow). */
 #define MS_LAB_FAILED_LOGIN_DELAY_MS 1000
+/* A connection that has not logged in may stay silent this long: enough
+ * for a student typing commands by hand, short enough to free its place. */
+#define MS_LAB_LOGIN_TIMEOUT_S 300
+/* After login: RFC 9051 §5.4 asks at least 30 minutes (IMAP IDLE), more
+ * than POP3's 10 minutes (RFC 1939 §3). */
+#define MS_LAB_IDLE_TIMEOUT_S 1860
+/* How often silent connections are looked for. */
+#define MS_LAB_IDLE_CHECK_S 10
+/* Accounts without a sample Maildir of their own are seeded from this
+ * user's (samples/maildir/student). */
+#define MS_LAB_SEED_USER "student"
 
 typedef enum {
   MS_LAB_IMAP,
@@ -96,6 +107,9 @@ gpointer *ms_lab_server_dns_slot (MsLabServer *srv);
 gboolean ms_dns_server_start (MsLabServer *srv, GInetSocketAddress *addr, guint16 *bound,
                               GError **error);
 void ms_dns_server_stop_all (MsLabServer *srv);
+/* Answers one DNS query message as the lab's responder would (tests and
+ * fuzzing); NULL when the bytes deserve no answer. */
+GByteArray *ms_dns_server_answer (MsLabServer *srv, const guint8 *msg, gsize len);
 
 /* --- protocol session constructors --------------------------------- */
 
@@ -105,5 +119,6 @@ typedef struct {
 } MsLabProtocol;
 
 extern const MsLabProtocol ms_pop3_server_protocol;
+extern const MsLabProtocol ms_dns_tcp_protocol;   /* DNS over TCP (RFC 7766) */
 
 G_END_DECLS

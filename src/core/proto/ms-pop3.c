@@ -759,6 +759,17 @@ body_feed (MsPop3 *p, guint64 off, const guint8 *d, gsize len)
           break;
         case BODY_MID:
         default:
+          if (p->items == NULL)
+            {
+              /* Fast path: the rest of a content line is only counted. */
+              const guint8 *nl = memchr (d + i, '\n', len - i);
+              gsize run = nl ? (gsize) (nl - (d + i)) : len - i;
+              p->body_octets += run;
+              i += run;
+              if (nl == NULL)
+                return len;
+              c = '\n';
+            }
           body_byte (p, c);
           break;
         }
