@@ -3,10 +3,11 @@
 
 usage: bench-client.py HOST IMAP_PORT POP3_PORT USER PASSWORD MEGABYTES
 
-Every IMAP session logs in (LOGIN or AUTHENTICATE PLAIN), lists folders, selects
-INBOX, fetches the overview, fetches every body, fetches the first 4 KiB of each
-message's second part, idles briefly and logs out; some sessions also APPEND a
-small message. Every POP3 session logs in, runs STAT/LIST/UIDL, retrieves every
+Every IMAP session logs in (LOGIN or AUTHENTICATE PLAIN), lists folders, asks
+STATUS, opens INBOX read-only (EXAMINE), fetches the overview and the headers,
+searches, fetches every body and the first 4 KiB of each message's second part,
+idles briefly, sends NOOP and logs out; one session in ten also APPENDs a small
+message. Every POP3 session logs in, runs STAT/LIST/UIDL, retrieves every
 message, runs TOP and quits. Sessions alternate until the server has sent
 roughly MEGABYTES of mail content.
 """

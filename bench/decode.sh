@@ -7,7 +7,7 @@
 # peak RSS < 64 MiB. Make a large capture first with bench/make-capture.sh.
 set -eu
 
-RUNS=${RUNS:-3}     # best of RUNS hides one-off noise (page cache, other load)
+RUNS=${RUNS:-5}     # best of RUNS hides one-off noise (page cache, other load)
 
 src_root=$(cd "$(dirname "$0")/.." && pwd)
 file=${1:?usage: bench/decode.sh FILE [BUILD_DIR]}

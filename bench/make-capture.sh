@@ -3,12 +3,13 @@
 #
 # usage: bench/make-capture.sh [OUTPUT.pcap] [MEGABYTES]
 #   OUTPUT defaults to /var/tmp/mailscope-bench.pcap, MEGABYTES (mail content the
-#   clients fetch) to 90, which gives a capture of about 100 MB and 80,000 frames.
+#   clients fetch) to 90, which gives a capture of about 100 MiB and 100,000 frames.
 #
 # Runs as root. Inside a private network namespace it starts Dovecot
-# (tests/peers/dovecot.sh) over a copy of samples/maildir, records the loopback with tcpdump (segmentation offloads off and
-# MTU 1500, so every frame is Ethernet-sized), and runs bench/bench-client.py, which
-# alternates many IMAP and POP3 sessions. The namespace is removed afterwards.
+# (tests/peers/dovecot.sh) over a copy of samples/maildir, records the loopback
+# with tcpdump (segmentation offloads off and MTU 1500, so every frame is
+# Ethernet-sized), and runs bench/bench-client.py, which alternates many IMAP and
+# POP3 sessions. The namespace is removed afterwards.
 set -eu
 
 src_root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,4 +1,4 @@
-/* pcap-read.c - the floor for decode speed: read every frame of a capture with libpcap, nothing else.
+/* pcap-read.c - the floor for decode speed: read every frame of a capture with libpcap.
  *
  * bench/decode.sh compares mailscope-cli's time against this bare loop. */
 #include <pcap/pcap.h>

@@ -61,8 +61,7 @@ capture_start () {
   rm -f "$WORK/tcpdump.err"
   tcpdump -i "$iface" -s 0 -U --immediate-mode -n -Z root "$@" -w "$WORK/$file" "$filter" 2>"$WORK/tcpdump.err" &
   TCPDUMP_PID=$!
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     grep -q 'listening on' "$WORK/tcpdump.err" 2>/dev/null && return 0
     sleep 0.05
   done
@@ -169,8 +168,8 @@ rec_imap_midstream () {
   dovecot_fresh
   # The client logs in and selects INBOX before tcpdump starts.
   imap midstream --pause-file "$WORK/pause" &
-  local client=$! i
-  for i in $(seq 200); do
+  local client=$!
+  for _ in $(seq 200); do
     [ -e "$WORK/pause.ready" ] && break
     sleep 0.05
   done
@@ -271,8 +270,7 @@ rec_imap_dumpcap () {
   rm -f "$WORK/dumpcap.err"
   dumpcap -i lo -s 0 -f 'port 53 or port 143' -w "$WORK/imap-dumpcap.pcapng" 2>"$WORK/dumpcap.err" &
   TCPDUMP_PID=$!
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     grep -q '^Capturing on' "$WORK/dumpcap.err" 2>/dev/null && break
     sleep 0.05
   done

@@ -36,6 +36,8 @@ run_suite () {
   if [ ! -f "$dir/build.ninja" ]; then
     # shellcheck disable=SC2086 # $werror is empty or one word
     meson setup "$dir" "$@" $werror || { broken=$((broken + 1)); return; }
+  elif [ -n "$werror" ]; then
+    meson configure "$dir" "$werror" || { broken=$((broken + 1)); return; }
   fi
   ninja -C "$dir" || { broken=$((broken + 1)); return; }
   # A failing test is counted from the log below, not from meson's exit status.

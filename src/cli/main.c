@@ -17,6 +17,9 @@ typedef struct {
 
 static const MsCliCommand commands[] = {
   { "decode", ms_cmd_decode, N_("Explain the mail sessions recorded in a capture file") },
+  { "client", ms_cmd_client, N_("Receive mail step by step with the lab's IMAP or POP3 client") },
+  { "serve", ms_cmd_serve, N_("Run the mail lab: IMAP, POP3 and DNS servers with a live log") },
+  { "deliver", ms_cmd_deliver, N_("Drop a new message into a lab mailbox") },
 };
 
 void

@@ -17,5 +17,8 @@ void ms_cli_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 /* Command entry points: argv[0] is the command name; return the exit
  * status. */
 int ms_cmd_decode (int argc, char **argv);
+int ms_cmd_client (int argc, char **argv);
+int ms_cmd_serve (int argc, char **argv);
+int ms_cmd_deliver (int argc, char **argv);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "mailscope/ms-packet.h"
-#include "../../src/core/capture/ms-ipfrag-private.h"
+#include "capture/ms-ipfrag-private.h"
 
 static const guint8 ip4_a[4] = { 192, 0, 2, 1 };
 static const guint8 ip4_b[4] = { 198, 51, 100, 7 };
@@ -199,6 +199,14 @@ check_prefixes (const MsFrame *f)
       g_assert_cmpuint (pkt.payload_len, <=, pkt.payload_wire_len);
       if (pkt.payload_len > 0)
         g_assert_true (pkt.payload >= copy && pkt.payload + pkt.payload_len <= copy + n);
+      /* a transport layer is only reported once its fixed header was read */
+      for (guint i = 0; i < pkt.n_layers; i++)
+        {
+          if (pkt.layers[i].type == MS_LAYER_TCP)
+            g_assert_cmpuint (pkt.layers[i].offset + 20, <=, n);
+          if (pkt.layers[i].type == MS_LAYER_UDP)
+            g_assert_cmpuint (pkt.layers[i].offset + 8, <=, n);
+        }
       ms_packet_clear (&pkt);
       g_free (copy);
     }
@@ -244,6 +252,27 @@ test_ethernet_vlan_ipv4_tcp (void)
   ms_packet_clear (&pkt);
 
   check_prefixes (&f);
+
+  /* Cut inside the TCP options: the header is known, the payload is not
+   * captured but its length on the wire is. */
+  f.caplen = 50 + 24;
+  ms_packet_decode (&f, NULL, &pkt);
+  g_assert_cmpuint (pkt.flags, ==, MS_PACKET_TRUNCATED);
+  g_assert_cmpuint (pkt.layers[pkt.n_layers - 1].type, ==, MS_LAYER_TCP);
+  g_assert_cmpuint (pkt.seq, ==, 1000);
+  g_assert_cmpuint (pkt.payload_len, ==, 0);
+  g_assert_cmpuint (pkt.payload_wire_len, ==, PAYLOAD_LEN);
+  g_assert_cmpuint (pkt.payload_offset, ==, 82);
+  ms_packet_clear (&pkt);
+
+  /* Cut inside the payload */
+  f.caplen = 82 + 5;
+  ms_packet_decode (&f, NULL, &pkt);
+  g_assert_cmpuint (pkt.flags, ==, MS_PACKET_TRUNCATED);
+  g_assert_cmpuint (pkt.payload_len, ==, 5);
+  g_assert_cmpuint (pkt.payload_wire_len, ==, PAYLOAD_LEN);
+  g_assert_cmpmem (pkt.payload, 5, payload_text, 5);
+  ms_packet_clear (&pkt);
   g_byte_array_unref (b);
 }
 
@@ -890,6 +919,81 @@ test_ipv6_fragments (void)
   g_free (text);
 }
 
+/* Checks what every decode must guarantee, whatever the bytes. */
+static void
+assert_sane (const MsFrame *f, const MsPacket *pkt)
+{
+  g_assert_cmpuint (pkt->n_layers, >=, 1);
+  g_assert_cmpuint (pkt->n_layers, <=, MS_PACKET_MAX_LAYERS);
+  for (guint i = 0; i < pkt->n_layers; i++)
+    g_assert_true (pkt->layers[i].offset == G_MAXUINT32
+                   || pkt->layers[i].offset <= f->caplen);
+  g_assert_cmpuint (pkt->payload_len, <=, pkt->payload_wire_len);
+  if (pkt->payload_len == 0)
+    return;
+  if (pkt->flags & MS_PACKET_REASSEMBLED)
+    g_assert_true (pkt->owned != NULL && pkt->payload > pkt->owned);
+  else
+    {
+      g_assert_true (pkt->payload >= f->data);
+      g_assert_cmpuint (pkt->payload_offset + pkt->payload_len, <=, f->caplen);
+      g_assert_true (pkt->payload == f->data + pkt->payload_offset);
+    }
+}
+
+/* Random byte changes to good frames of every link type, with and without
+ * a defragmenter: nothing crashes and every result is self-consistent. */
+static void
+test_mutations (void)
+{
+  static const guint16 tags[] = { 0x8100 };
+  static const int links[] = { MS_LINK_ETHERNET, MS_LINK_LINUX_SLL, MS_LINK_LINUX_SLL2,
+                               MS_LINK_NULL, MS_LINK_RAW, MS_LINK_IPV4, MS_LINK_IPV6 };
+  GRand *rand = g_rand_new_with_seed (20240601);
+  MsIpDefrag *d = ms_ip_defrag_new (64 * 1024);
+  GPtrArray *seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  GByteArray *inner;
+
+  g_ptr_array_add (seeds, eth_wrap (tags, 1, 0x0800,
+                                    ipv4_wrap (6, 1, 0, 4, tcp_seg (1, 2, 3, 4, 0, 8, "abc", 3))));
+  g_ptr_array_add (seeds, ipv4_wrap (17, 9, 0x2000, 0, udp_dgram (1, 2, "fragment", 8)));
+  g_ptr_array_add (seeds, ipv4_wrap (17, 9, 0x0002, 0, udp_dgram (1, 2, "fragment", 8)));
+  inner = g_byte_array_new ();
+  put8 (inner, 44);
+  put8 (inner, 0);
+  put_zero (inner, 6);
+  put8 (inner, 6);
+  put8 (inner, 0);
+  put16 (inner, 1);
+  put32 (inner, 3);
+  put_ba (inner, tcp_seg (1, 2, 3, 4, 0, 0, "sixteen bytes..", 16));
+  g_ptr_array_add (seeds, ipv6_wrap (0, inner));
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      GByteArray *seed = seeds->pdata[g_rand_int_range (rand, 0, (gint32) seeds->len)];
+      guint8 *copy = g_memdup2 (seed->data, seed->len);
+      guint32 caplen = (guint32) g_rand_int_range (rand, 0, (gint32) seed->len + 1);
+      guint changes = (guint) g_rand_int_range (rand, 1, 5);
+      MsFrame f = frame_of (seed, links[g_rand_int_range (rand, 0, G_N_ELEMENTS (links))]);
+      MsPacket pkt;
+
+      for (guint k = 0; k < changes; k++)
+        copy[g_rand_int_range (rand, 0, (gint32) seed->len)] = (guint8) g_rand_int (rand);
+      f.data = copy;
+      f.caplen = caplen;
+      if (g_rand_boolean (rand))
+        f.len = (guint32) g_rand_int_range (rand, 0, 70000);
+      ms_packet_decode (&f, round % 2 ? d : NULL, &pkt);
+      assert_sane (&f, &pkt);
+      ms_packet_clear (&pkt);
+      g_free (copy);
+    }
+  g_ptr_array_unref (seeds);
+  ms_ip_defrag_free (d);
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -907,5 +1011,6 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/fragment-overlap", test_fragment_overlap);
   g_test_add_func ("/packet/fragment-bound", test_fragment_bound);
   g_test_add_func ("/packet/ipv6-fragments", test_ipv6_fragments);
+  g_test_add_func ("/packet/mutations", test_mutations);
   return g_test_run ();
 }

@@ -345,6 +345,20 @@ test_error_not_capture (void)
   write_file (path, "\xd4\xc3", 2);
   assert_open_fails (path, MS_SOURCE_ERROR_OPEN, msg);
   g_free (msg);
+
+  /* a pcap magic number, then the file header stops */
+  {
+    GError *error = NULL;
+    char *prefix = g_strdup_printf ("%s is a damaged capture: ", path);
+
+    write_file (path, "\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00", 10);
+    g_assert_null (ms_source_open_file (path, &error));
+    g_assert_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN);
+    g_assert_true (g_str_has_prefix (error->message, prefix));
+    g_assert_null (strchr (error->message, '\n'));
+    g_clear_error (&error);
+    g_free (prefix);
+  }
   cleanup_tmp (path);
 }
 

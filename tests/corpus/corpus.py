@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Runs mailscope-cli decode --format json over third-party captures and checks it survives.
+"""Runs mailscope-cli decode (JSON and text) over third-party captures and checks it survives.
 
 Usage: corpus.py CLI [ORIGIN...]
 Captures are read from $MS_SOURCE_ROOT/tests/corpus/captures/<origin>/ (all
 origins when none is named). Each file must give exit status 0 or 2
 (2 = truncated capture), no signal, no timeout, and only JSON objects on
-standard output. The one exception: a file whose link type Mailscope does not
-read (PPP, FDDI...; this script reads the type from the file header itself)
-may give status 1, "the input could not be read", with a message on stderr.
+standard output; then the text narration with --summary must also end with
+0 or 2 and be valid UTF-8. The one exception: a file whose link type
+Mailscope does not read (PPP, FDDI...; this script reads the type from the
+file header itself) may give status 1, "the input could not be read", with
+a message on stderr.
 Prints one line per file and a summary; exits 1 on any failure.
 """
 
@@ -54,25 +56,33 @@ def link_types(path):
     return types
 
 
-def check_file(cli, path):
-    """Returns None when the CLI handled path correctly, else a reason."""
+def run_cli(args, path):
+    """Runs the CLI; returns (reason it failed or None, stdout)."""
     try:
-        proc = subprocess.run([cli, "decode", "--format", "json", path],
-                              stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=TIMEOUT)
+        proc = subprocess.run(args + [path], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        return "no result after %d s" % TIMEOUT
+        return "no result after %d s" % TIMEOUT, b""
     err = proc.stderr.decode("utf-8", "replace")[-SHOW_STDERR:]
     if proc.returncode < 0:
-        return "killed by signal %d\n%s" % (-proc.returncode, err)
+        return "killed by signal %d\n%s" % (-proc.returncode, err), b""
     if any(mark in err for mark in SANITIZER_MARKS):
-        return "sanitizer report\n%s" % err
+        return "sanitizer report\n%s" % err, b""
     unsupported = link_types(path) - SUPPORTED_LINKTYPES
     if proc.returncode == UNREADABLE and unsupported and err.strip():
-        return None
+        return None, proc.stdout
     if proc.returncode not in OK_STATUSES:
-        return "exit status %d\n%s" % (proc.returncode, err)
-    for n, line in enumerate(proc.stdout.split(b"\n"), 1):
+        return "exit status %d\n%s" % (proc.returncode, err), b""
+    return None, proc.stdout
+
+
+def check_file(cli, path):
+    """Returns None when the CLI handled path correctly (JSON Lines, then the
+    narration with session summaries), else a reason."""
+    reason, out = run_cli([cli, "decode", "--format", "json"], path)
+    if reason:
+        return "--format json: " + reason
+    for n, line in enumerate(out.split(b"\n"), 1):
         if not line.strip():
             continue
         try:
@@ -81,6 +91,13 @@ def check_file(cli, path):
             return "line %d is not JSON (%s): %r" % (n, e, line[:200])
         if not isinstance(obj, dict):
             return "line %d is JSON but not an object: %r" % (n, line[:200])
+    reason, out = run_cli([cli, "decode", "--summary"], path)
+    if reason:
+        return "text --summary: " + reason
+    try:
+        out.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return "the narration is not UTF-8 (%s)" % e
     return None
 
 

@@ -3,6 +3,7 @@
 
   golden.py check CLI NAME text|json   compare with samples/NAME.txt or samples/NAME.jsonl
   golden.py regen CLI [NAME...]        rewrite the expected files (all samples by default)
+  golden.py coverage NAME...           check that NAME... are exactly the sample captures
 
 The CLI runs inside samples/ on the bare file name, with LC_ALL=C.UTF-8 and
 LANGUAGE=en, so the output depends neither on the checkout's path nor on the
@@ -141,7 +142,22 @@ def regen(cli, names):
     return 1 if failed else 0
 
 
+def coverage(names):
+    """Fails when samples/ and the list of golden tests (names) disagree."""
+    have, listed = set(sample_names()), set(names)
+    for name in sorted(have - listed):
+        print("samples/%s has no golden test: add it to tests/golden/meson.build" % name)
+    for name in sorted(listed - have):
+        print("golden test %s has no capture in samples/" % name)
+    if have == listed:
+        print("ok: %d sample captures, each with golden tests" % len(have))
+        return 0
+    return 1
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "coverage":
+        sys.exit(coverage(sys.argv[2:]))
     if len(sys.argv) >= 5 and sys.argv[1] == "check" and sys.argv[4] in SUFFIX:
         sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4]))
     if len(sys.argv) >= 3 and sys.argv[1] == "regen":

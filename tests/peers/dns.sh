@@ -31,7 +31,7 @@ cmd_start () {
   dnsmasq=$(command -v dnsmasq || true)
   [ -n "$dnsmasq" ] || [ ! -x /usr/sbin/dnsmasq ] || dnsmasq=/usr/sbin/dnsmasq
   [ -n "$dnsmasq" ] || { echo "dns.sh: dnsmasq is not installed (apt-get install dnsmasq-base)" >&2; exit 77; }
-  [ -f "$dir/dnsmasq.pid" ] && cmd_stop "$dir"
+  if [ -f "$dir/dnsmasq.pid" ]; then cmd_stop "$dir"; fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   local name
@@ -73,11 +73,11 @@ EOF
 }
 
 cmd_stop () {
-  local dir=$1 pid i
+  local dir=$1 pid
   [ -f "$dir/dnsmasq.pid" ] || return 0
   pid=$(cat "$dir/dnsmasq.pid")
   if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

@@ -72,7 +72,7 @@ cmd_start () {
     esac
   done
   command -v dovecot >/dev/null || { echo "dovecot.sh: dovecot is not installed" >&2; exit 77; }
-  [ -f "$dir/run/master.pid" ] && cmd_stop "$dir"
+  if [ -f "$dir/run/master.pid" ]; then cmd_stop "$dir"; fi
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   case $dir in
@@ -87,7 +87,9 @@ cmd_start () {
   write_uidlist "$dir/mail/student"
   local sub
   for sub in "$dir"/mail/student/.[!.]*; do
-    [ -d "$sub/cur" ] && write_uidlist "$sub"
+    if [ -d "$sub/cur" ]; then
+      write_uidlist "$sub"
+    fi
   done
   # Dovecot refuses to handle mail as root (uid 0), so the mailbox belongs to
   # the system account "mail" (present on every Debian system), or nobody.
@@ -187,11 +189,11 @@ EOF
 }
 
 cmd_stop () {
-  local dir=$1 pid i
+  local dir=$1 pid
   [ -f "$dir/run/master.pid" ] || return 0
   pid=$(cat "$dir/run/master.pid")
   if kill "$pid" 2>/dev/null; then
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

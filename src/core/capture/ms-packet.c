@@ -153,11 +153,14 @@ ms_decode_link (const MsFrame *f, MsPacket *pkt, MsCursor *c)
     case 12:
     case 14:
       {
-        const guint8 *b = ms_cursor_bytes (c, 1);
-        if (b == NULL)
-          break;
-        c->pos = 0;
-        version = b[0] >> 4;
+        /* The version nibble picks the header; the cursor stays put. */
+        MsCursor peek = *c;
+        version = ms_cursor_u8 (&peek) >> 4;
+        if (peek.failed)
+          {
+            c->failed = TRUE;
+            break;
+          }
         if (version != 4 && version != 6)
           {
             pkt->flags |= MS_PACKET_BAD_LINK;
@@ -187,30 +190,39 @@ ms_decode_link (const MsFrame *f, MsPacket *pkt, MsCursor *c)
 
 /* ------------------------------------------------------------ transport */
 
-/* Points the payload at the bytes from `c`'s position up to `wire_end` (an
- * offset in `c`'s buffer that may lie past its captured end). */
+/* Points the payload at bytes [start, wire_end) of `data`, of which the first
+ * `cap` are captured; `base` is the offset of `data` in the frame. */
 static void
-ms_set_payload (MsPacket *pkt, MsCursor *c, guint32 wire_end, guint32 base)
+ms_set_payload (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 start,
+                guint32 wire_end, guint32 base)
 {
-  guint32 start = (guint32) c->pos;
-  gboolean short_read = FALSE;
-  MsCursor p;
+  gboolean short_read = TRUE;
+  MsCursor c, p;
 
   if (wire_end <= start)
     return;
-  p = ms_cursor_sub (c, wire_end - start, &short_read);
+  ms_cursor_init (&c, data, cap);
+  if (ms_cursor_skip (&c, start))
+    {
+      p = ms_cursor_sub (&c, wire_end - start, &short_read);
+      pkt->payload_len = (guint32) p.size;
+      pkt->payload = p.size > 0 ? p.base : NULL;
+    }
   pkt->payload_wire_len = wire_end - start;
-  pkt->payload_len = (guint32) p.size;
-  pkt->payload = p.size > 0 ? p.base : NULL;
   pkt->payload_offset = MS_OFF (base, start);
   if (short_read)
     pkt->flags |= MS_PACKET_TRUNCATED;
-  ms_add_layer (pkt, MS_LAYER_PAYLOAD, pkt->payload_offset, pkt->payload_wire_len);
+  /* A layer starts within the captured bytes; a payload wholly past the
+   * snaplen is only counted in payload_wire_len. */
+  if (!c.failed)
+    ms_add_layer (pkt, MS_LAYER_PAYLOAD, pkt->payload_offset, pkt->payload_wire_len);
 }
 
 /* Decodes a UDP or TCP header and payload from `data`: `cap` bytes captured
  * out of the `wire` bytes the IP layer claims. `base` is the offset of `data`
- * in the frame (G_MAXUINT32 when it is a reassembled buffer). */
+ * in the frame (G_MAXUINT32 when it is a reassembled buffer). The transport
+ * layer is recorded only once its fixed header was read and is coherent, so
+ * its presence means ports (and TCP sequence numbers) are real. */
 static void
 ms_decode_transport (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 wire,
                      guint32 base)
@@ -222,16 +234,15 @@ ms_decode_transport (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 wir
     {
     case MS_IPPROTO_UDP:
       {
-        guint16 ulen;
+        guint16 sport, dport, ulen;
 
-        ms_add_layer (pkt, MS_LAYER_UDP, MS_OFF (base, 0), 8);
         if (wire < 8)
           {
             pkt->flags |= MS_PACKET_MALFORMED;
             return;
           }
-        pkt->src.port = ms_cursor_be16 (&c);
-        pkt->dst.port = ms_cursor_be16 (&c);
+        sport = ms_cursor_be16 (&c);
+        dport = ms_cursor_be16 (&c);
         ulen = ms_cursor_be16 (&c);
         ms_cursor_skip (&c, 2);  /* checksum */
         if (c.failed)
@@ -239,6 +250,9 @@ ms_decode_transport (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 wir
             pkt->flags |= MS_PACKET_TRUNCATED;
             return;
           }
+        pkt->src.port = sport;
+        pkt->dst.port = dport;
+        ms_add_layer (pkt, MS_LAYER_UDP, MS_OFF (base, 0), 8);
         if (ulen == 0 && pkt->ip_version == 6)
           ulen = (guint16) MIN (wire, G_MAXUINT16);  /* RFC 2675 jumbogram */
         if (ulen < 8)
@@ -248,29 +262,27 @@ ms_decode_transport (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 wir
           }
         if (ulen > wire)
           pkt->flags |= MS_PACKET_MALFORMED;
-        ms_set_payload (pkt, &c, MIN (ulen, wire), base);
+        ms_set_payload (pkt, data, cap, 8, MIN (ulen, wire), base);
         return;
       }
     case MS_IPPROTO_TCP:
       {
-        guint32 hl;
-        MsLayer *layer = NULL;
+        guint16 sport, dport, window;
+        guint32 seq, ack, hl;
+        guint8 flags;
 
-        if (pkt->n_layers < MS_PACKET_MAX_LAYERS)
-          layer = &pkt->layers[pkt->n_layers];
-        ms_add_layer (pkt, MS_LAYER_TCP, MS_OFF (base, 0), 20);
         if (wire < 20)
           {
             pkt->flags |= MS_PACKET_MALFORMED;
             return;
           }
-        pkt->src.port = ms_cursor_be16 (&c);
-        pkt->dst.port = ms_cursor_be16 (&c);
-        pkt->seq = ms_cursor_be32 (&c);
-        pkt->ack = ms_cursor_be32 (&c);
+        sport = ms_cursor_be16 (&c);
+        dport = ms_cursor_be16 (&c);
+        seq = ms_cursor_be32 (&c);
+        ack = ms_cursor_be32 (&c);
         hl = (guint32) (ms_cursor_u8 (&c) >> 4) * 4;
-        pkt->tcp_flags = ms_cursor_u8 (&c);
-        pkt->window = ms_cursor_be16 (&c);
+        flags = ms_cursor_u8 (&c);
+        window = ms_cursor_be16 (&c);
         ms_cursor_skip (&c, 4);  /* checksum, urgent pointer */
         if (c.failed)
           {
@@ -282,14 +294,16 @@ ms_decode_transport (MsPacket *pkt, const guint8 *data, guint32 cap, guint32 wir
             pkt->flags |= MS_PACKET_MALFORMED;
             return;
           }
-        if (layer != NULL)
-          layer->length = hl;
-        if (!ms_cursor_skip (&c, hl - 20))  /* options */
-          {
-            pkt->flags |= MS_PACKET_TRUNCATED;
-            return;
-          }
-        ms_set_payload (pkt, &c, wire, base);
+        pkt->src.port = sport;
+        pkt->dst.port = dport;
+        pkt->seq = seq;
+        pkt->ack = ack;
+        pkt->tcp_flags = flags;
+        pkt->window = window;
+        ms_add_layer (pkt, MS_LAYER_TCP, MS_OFF (base, 0), hl);
+        /* Options cut by the snaplen still leave the payload's wire length
+         * known, which the stream reassembly needs to account for the gap. */
+        ms_set_payload (pkt, data, cap, hl, wire, base);
         return;
       }
     default:
@@ -324,7 +338,6 @@ ms_decode_fragment (MsPacket *pkt, MsIpDefrag *defrag, guint32 id, guint32 offse
       break;
     case MS_IPFRAG_PENDING:
     case MS_IPFRAG_DROPPED:
-    default:
       break;
     }
 }
@@ -413,14 +426,16 @@ static void
 ms_decode_ipv6 (const MsFrame *f, MsIpDefrag *defrag, MsPacket *pkt, guint32 off,
                 guint32 wire)
 {
-  MsCursor c;
-  guint32 vtf, plen, end_wire, end_cap, pos;
-  guint8 nh;
+  MsCursor c, peek;
+  guint32 plen, end_wire, end_cap, pos;
+  guint8 nh, version;
   guint n_ext = 0;
 
   ms_cursor_init (&c, f->data + off, f->caplen - off);
   pkt->ip_version = 6;
-  vtf = ms_cursor_be32 (&c);
+  peek = c;
+  version = ms_cursor_u8 (&peek) >> 4;
+  ms_cursor_skip (&c, 4);  /* version, traffic class, flow label */
   plen = ms_cursor_be16 (&c);
   nh = ms_cursor_u8 (&c);
   ms_cursor_skip (&c, 1);  /* hop limit */
@@ -428,7 +443,7 @@ ms_decode_ipv6 (const MsFrame *f, MsIpDefrag *defrag, MsPacket *pkt, guint32 off
   ms_cursor_copy (&c, pkt->dst.addr, 16);
 
   ms_add_layer (pkt, MS_LAYER_IPV6, off, 40);
-  if (f->caplen > off && (f->data[off] >> 4) != 6)
+  if (!peek.failed && version != 6)
     {
       pkt->flags |= MS_PACKET_MALFORMED;
       return;
@@ -438,7 +453,6 @@ ms_decode_ipv6 (const MsFrame *f, MsIpDefrag *defrag, MsPacket *pkt, guint32 off
       pkt->flags |= MS_PACKET_TRUNCATED;
       return;
     }
-  (void) vtf;
   pkt->src.family = pkt->dst.family = 6;
   pkt->ip_proto = nh;
 
@@ -496,12 +510,12 @@ ms_decode_ipv6 (const MsFrame *f, MsIpDefrag *defrag, MsPacket *pkt, guint32 off
         hlen = ((guint32) b1 + 2) * 4;
       else
         hlen = ((guint32) b1 + 1) * 8;
-      ms_add_layer (pkt, MS_LAYER_IPV6_EXT, pos, hlen);
       if (c.failed)
         {
           pkt->flags |= MS_PACKET_TRUNCATED;
           return;
         }
+      ms_add_layer (pkt, MS_LAYER_IPV6_EXT, pos, hlen);
       if (hlen > end_wire - pos)
         {
           pkt->flags |= MS_PACKET_MALFORMED;
@@ -603,7 +617,6 @@ ms_layer_name (MsLayerType type)
       return "TCP";
     case MS_LAYER_PAYLOAD:
       return "Payload";
-    default:
-      return "";
     }
+  return "";
 }

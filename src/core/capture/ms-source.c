@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <pcap/pcap.h>
@@ -32,6 +33,7 @@ struct _MsSource {
   int linktype;          /* MS_LINK_* */
   gboolean nano;         /* timestamps are in nanoseconds */
   guint32 number;        /* frames returned so far */
+  gint stop;             /* set by ms_source_break, atomically */
   pcap_dumper_t *dumper;
 };
 
@@ -261,6 +263,17 @@ ms_source_open_live (const char *iface, const char *filter, int snaplen,
       ms_source_close (src);
       return NULL;
     }
+  /* libpcap's own timeout does not end a blocking read on Linux (it keeps
+   * polling); reading nonblocking and polling ourselves gives the caller a
+   * regular chance to look at its stop flag. */
+  if (pcap_setnonblock (src->pcap, 1, errbuf) < 0)
+    {
+      g_strchomp (errbuf);
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("cannot capture on %s: %s"), iface, errbuf);
+      ms_source_close (src);
+      return NULL;
+    }
   if (src->nano)
     src->nano = pcap_get_tstamp_precision (src->pcap) == PCAP_TSTAMP_PRECISION_NANO;
 
@@ -315,7 +328,19 @@ ms_source_next (MsSource *src, MsFrame *frame, GError **error)
         offset = ftello (fp);
     }
 
+  if (g_atomic_int_get (&src->stop))
+    return 0;
   rc = pcap_next_ex (src->pcap, &hdr, &data);
+  if (rc == 0 && src->live)
+    {
+      struct pollfd pfd = { pcap_get_selectable_fd (src->pcap), POLLIN, 0 };
+
+      if (pfd.fd >= 0 && poll (&pfd, 1, MS_SOURCE_LIVE_TIMEOUT_MS) > 0
+          && !g_atomic_int_get (&src->stop))
+        rc = pcap_next_ex (src->pcap, &hdr, &data);
+      if (g_atomic_int_get (&src->stop))
+        return 0;
+    }
   if (rc == 0)
     return 2;
   if (rc == PCAP_ERROR_BREAK)
@@ -393,6 +418,7 @@ void
 ms_source_break (MsSource *src)
 {
   g_return_if_fail (src != NULL);
+  g_atomic_int_set (&src->stop, 1);
   if (src->pcap != NULL)
     pcap_breakloop (src->pcap);
 }

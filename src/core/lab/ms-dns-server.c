@@ -21,6 +21,8 @@
 /* Answers are valid this long: short, so a restarted lab on other ports is
  * seen at once. */
 #define DNS_TTL 60
+/* With port 0, UDP picks a port that TCP may find taken; try a few. */
+#define DNS_BIND_ATTEMPTS 16
 
 enum { T_A = 1, T_MX = 15, T_AAAA = 28, T_SRV = 33 };
 enum { RC_NOERROR = 0, RC_FORMERR = 1, RC_NXDOMAIN = 3, RC_NOTIMP = 4 };
@@ -245,23 +247,21 @@ respond (DnsState *st, const guint8 *msg, gsize len, const char *peer, const cha
 
   static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP" };
   if (st->srv)
-    ms_lab_server_log (st->srv, "dns", NULL, 'C', "%s %s %s from %s", via, type_name (qtype),
-                       qname->len ? qname->str : "?", peer);
-  if (st->srv)
-    ms_lab_server_log (st->srv, "dns", NULL, 'S', "%s, %d answer%s", rcodes[MIN (rcode, 4u)], an,
-                       an == 1 ? "" : "s");
+    {
+      ms_lab_server_log_peer (st->srv, "dns", peer, 'C', "%s %s? (over %s)",
+                              qname->len ? qname->str : ".", type_name (qtype), via);
+      ms_lab_server_log_peer (st->srv, "dns", peer, 'S', "%s, %d answer%s",
+                              rcodes[MIN (rcode, 4u)], an, an == 1 ? "" : "s");
+    }
   g_string_free (qname, TRUE);
   return out;
 }
-
-/* For tests and fuzzing: the responder without sockets. */
-GByteArray *ms_dns_server_answer (MsLabServer *srv, const guint8 *msg, gsize len);
 
 GByteArray *
 ms_dns_server_answer (MsLabServer *srv, const guint8 *msg, gsize len)
 {
   DnsState st = { .srv = srv };
-  return respond (&st, msg, len, "memory", "test");
+  return respond (&st, msg, len, "memory", "memory");
 }
 
 /* --- UDP ------------------------------------------------------------- */
@@ -303,23 +303,22 @@ typedef struct {
   GByteArray *buf;
 } DnsTcp;
 
+static DnsState *state_of (MsLabServer *srv);
+
 static void
 tcp_input (gpointer data, const guint8 *bytes, gsize len)
 {
   DnsTcp *t = data;
-  if (t->buf->len + len > DNS_MAX_TCP_BUFFER * 2)
-    {
-      ms_lab_conn_close (t->conn);
-      return;
-    }
   g_byte_array_append (t->buf, bytes, (guint) len);
-  while (t->buf->len >= 2)
+  gsize used = 0;
+  while (t->buf->len - used >= 2)
     {
-      gsize need = ((gsize) t->buf->data[0] << 8) | t->buf->data[1];
-      if (t->buf->len < need + 2)
+      const guint8 *p = t->buf->data + used;
+      gsize need = ((gsize) p[0] << 8) | p[1];
+      if (t->buf->len - used < need + 2)
         break;
-      GByteArray *out = respond (t->st, t->buf->data + 2, need, ms_lab_conn_peer (t->conn), "tcp");
-      g_byte_array_remove_range (t->buf, 0, (guint) need + 2);
+      GByteArray *out = respond (t->st, p + 2, need, ms_lab_conn_peer (t->conn), "tcp");
+      used += need + 2;
       if (out == NULL)
         {
           ms_lab_conn_close (t->conn);
@@ -330,6 +329,11 @@ tcp_input (gpointer data, const guint8 *bytes, gsize len)
       ms_lab_conn_write (t->conn, out->data, out->len);
       g_byte_array_unref (out);
     }
+  g_byte_array_remove_range (t->buf, 0, (guint) used);
+  /* What is left is part of one message, so never more than its prefix
+   * allows; anything else is not DNS. */
+  if (t->buf->len > DNS_MAX_TCP_BUFFER)
+    ms_lab_conn_close (t->conn);
 }
 
 static void
@@ -342,14 +346,29 @@ tcp_closed (gpointer data)
 
 static const MsLabSessionOps dns_tcp_ops = { tcp_input, tcp_closed };
 
+/* A DNS-over-TCP session: no login, so it never counts as waiting for one. */
+static gpointer
+tcp_create (MsLabServer *srv, MsLabConn *conn, gboolean tls)
+{
+  DnsTcp *t = g_new0 (DnsTcp, 1);
+  t->st = state_of (srv);
+  t->conn = conn;
+  t->buf = g_byte_array_new ();
+  ms_lab_server_authenticated (srv, conn);
+  return t;
+}
+
+const MsLabProtocol ms_dns_tcp_protocol = {
+  .ops = &dns_tcp_ops,
+  .create = tcp_create,
+};
+
 static gboolean
 on_tcp (GSocketService *service, GSocketConnection *sc, GObject *source, gpointer data)
 {
-  DnsTcp *t = g_new0 (DnsTcp, 1);
-  t->st = data;
-  t->buf = g_byte_array_new ();
-  t->conn = ms_lab_conn_new_socket (sc, NULL, FALSE);
-  ms_lab_conn_attach (t->conn, &dns_tcp_ops, t);
+  DnsState *st = data;
+  MsLabConn *conn = ms_lab_conn_new_socket (sc, NULL, FALSE);
+  ms_lab_server_adopt (st->srv, MS_LAB_DNS, conn);
   return TRUE;
 }
 
@@ -371,38 +390,61 @@ state_of (MsLabServer *srv)
   return *slot;
 }
 
+/* Binds UDP and TCP on the same port; with port 0, a port free for both. */
+static gboolean
+bind_pair (GInetSocketAddress *addr, GSocket **udp_out, GSocketService **tcp_out,
+           guint16 *bound, GError **error)
+{
+  GInetAddress *ia = g_inet_socket_address_get_address (addr);
+  guint16 want = g_inet_socket_address_get_port (addr);
+  for (guint attempt = 0;; attempt++)
+    {
+      GError *local_error = NULL;
+      GSocket *udp = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_DATAGRAM,
+                                   G_SOCKET_PROTOCOL_UDP, error);
+      if (udp == NULL)
+        return FALSE;
+      if (!g_socket_bind (udp, G_SOCKET_ADDRESS (addr), TRUE, error))
+        {
+          g_object_unref (udp);
+          return FALSE;
+        }
+      g_autoptr (GSocketAddress) local = g_socket_get_local_address (udp, error);
+      if (local == NULL)
+        {
+          g_object_unref (udp);
+          return FALSE;
+        }
+      guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+      GSocketService *tcp = g_socket_service_new ();
+      g_autoptr (GSocketAddress) tcp_addr = g_inet_socket_address_new (ia, port);
+      if (g_socket_listener_add_address (G_SOCKET_LISTENER (tcp), tcp_addr, G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, NULL, NULL, &local_error))
+        {
+          *udp_out = udp;
+          *tcp_out = tcp;
+          *bound = port;
+          return TRUE;
+        }
+      g_object_unref (udp);
+      g_object_unref (tcp);
+      if (want != 0 || attempt + 1 >= DNS_BIND_ATTEMPTS)
+        {
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+      g_clear_error (&local_error);
+    }
+}
+
 gboolean
 ms_dns_server_start (MsLabServer *srv, GInetSocketAddress *addr, guint16 *bound, GError **error)
 {
-  DnsState *st = state_of (srv);
-  GInetAddress *ia = g_inet_socket_address_get_address (addr);
-  GSocket *udp = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_DATAGRAM,
-                               G_SOCKET_PROTOCOL_UDP, error);
-  if (udp == NULL)
+  GSocket *udp = NULL;
+  GSocketService *tcp = NULL;
+  if (!bind_pair (addr, &udp, &tcp, bound, error))
     return FALSE;
-  if (!g_socket_bind (udp, G_SOCKET_ADDRESS (addr), TRUE, error))
-    {
-      g_object_unref (udp);
-      return FALSE;
-    }
-  g_autoptr (GSocketAddress) local = g_socket_get_local_address (udp, error);
-  if (local == NULL)
-    {
-      g_object_unref (udp);
-      return FALSE;
-    }
-  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-
-  /* TCP on the same port as UDP. */
-  GSocketService *tcp = g_socket_service_new ();
-  g_autoptr (GSocketAddress) tcp_addr = g_inet_socket_address_new (ia, port);
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (tcp), tcp_addr, G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, NULL, NULL, error))
-    {
-      g_object_unref (udp);
-      g_object_unref (tcp);
-      return FALSE;
-    }
+  DnsState *st = state_of (srv);
   g_signal_connect (tcp, "incoming", G_CALLBACK (on_tcp), st);
   g_socket_service_start (tcp);
   g_ptr_array_add (st->tcp, tcp);
@@ -413,7 +455,6 @@ ms_dns_server_start (MsLabServer *srv, GInetSocketAddress *addr, guint16 *bound,
   g_source_attach (src, NULL);
   g_ptr_array_add (st->sources, src);
   g_ptr_array_add (st->udp, udp);
-  *bound = port;
   return TRUE;
 }
 

@@ -63,7 +63,8 @@ typedef struct {
   guint64 content_bytes;      /* message content fetched (RETR / BODY[…] bytes) */
   guint messages_fetched;     /* messages (POP3) or parts (IMAP) whose content came */
   gboolean attachment_downloaded;
-  guint64 attachment_bytes;
+  guint64 attachment_bytes;   /* IMAP: the parts fetched; POP3: attachment parts inside
+                               * the RETR'd messages, from Content-Disposition on */
   guint64 newest_size;        /* IMAP: RFC822.SIZE of the newest message */
   guint64 newest_text_bytes;  /* IMAP: bytes of its text part fetched */
   guint messages_on_server;   /* when the mailbox was opened */
@@ -112,6 +113,9 @@ const MsLabClientReport *ms_lab_client_get_report (MsLabClient *client);
 /* Cancels a running client, waits for its worker and frees it. Pending
  * callbacks are dropped. */
 void ms_lab_client_free (MsLabClient *client);
+
+/* "284,086": byte counts as the transcript and report show them. */
+char *ms_lab_client_format_count (guint64 n);
 
 /* --- the client's own DNS query (ms-lab-resolve.c) ------------------- */
 

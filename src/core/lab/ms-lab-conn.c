@@ -44,11 +44,13 @@ struct _MsLabConn {
   gboolean paused;
   gboolean closing;       /* flush, then close */
   gboolean dead;          /* closed() was called */
+  guint finish_id;        /* idle source that completes a close */
 };
 
 static void start_read (MsLabConn *c);
 static void kick_write (MsLabConn *c);
 static void finish (MsLabConn *c);
+static void finish_soon (MsLabConn *c);
 
 MsLabConn *
 ms_lab_conn_ref (MsLabConn *c)
@@ -74,6 +76,8 @@ ms_lab_conn_unref (MsLabConn *c)
     g_byte_array_unref (c->inflight);
   if (c->early)
     g_byte_array_unref (c->early);
+  if (c->sink)
+    g_byte_array_unref (c->sink);
   g_free (c->readbuf);
   g_free (c->peer);
   g_free (c->peer_ip);
@@ -153,7 +157,14 @@ ms_lab_conn_new_memory (const char *peer, gboolean loopback, GByteArray *sink)
   MsLabConn *c = conn_alloc ();
   c->sink = sink ? g_byte_array_ref (sink) : NULL;
   c->peer = g_strdup (peer ? peer : "memory");
-  c->peer_ip = g_strdup (c->peer);
+  /* "192.0.2.7:40312" and "[::1]:40312" count against their address. */
+  const char *colon = strrchr (c->peer, ':');
+  if (c->peer[0] == '[' && strchr (c->peer, ']'))
+    c->peer_ip = g_strndup (c->peer + 1, (gsize) (strchr (c->peer, ']') - c->peer - 1));
+  else if (colon && strchr (c->peer, ':') == colon)
+    c->peer_ip = g_strndup (c->peer, (gsize) (colon - c->peer));
+  else
+    c->peer_ip = g_strdup (c->peer);
   c->loopback = loopback;
   return c;
 }
@@ -281,7 +292,7 @@ kick_write (MsLabConn *c)
   if (c->sc == NULL)
     {
       if (c->closing && !c->dead)
-        finish (c);
+        finish_soon (c);
       return;
     }
   if (c->writing || c->dead)
@@ -289,7 +300,7 @@ kick_write (MsLabConn *c)
   if (c->outq->len == 0)
     {
       if (c->closing)
-        finish (c);
+        finish_soon (c);
       return;
     }
   if (c->inflight == NULL)
@@ -451,6 +462,25 @@ finish (MsLabConn *c)
   c->ops = NULL;
   c->session = NULL;
   ms_lab_conn_unref (c);   /* the reference the creator handed to the session */
+}
+
+static gboolean
+finish_idle (gpointer data)
+{
+  MsLabConn *c = data;
+  c->finish_id = 0;
+  finish (c);
+  ms_lab_conn_unref (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* A session that closes its connection is usually in the middle of its own
+ * input handler: closed() (which frees it) runs from the main loop. */
+static void
+finish_soon (MsLabConn *c)
+{
+  if (c->finish_id == 0 && !c->dead)
+    c->finish_id = g_idle_add (finish_idle, ms_lab_conn_ref (c));
 }
 
 void

@@ -71,6 +71,8 @@ protocol_for (MsLabService svc)
     }
 }
 
+static gboolean check_idle (gpointer data);
+
 /* --- configuration --------------------------------------------------- */
 
 void
@@ -241,6 +243,19 @@ ms_lab_server_log (MsLabServer *srv, const char *service, MsLabConn *conn, char 
   g_autofree char *text = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   srv->log_func (service, conn ? ms_lab_conn_peer (conn) : "-", who, text, srv->log_data);
+}
+
+void
+ms_lab_server_log_peer (MsLabServer *srv, const char *service, const char *peer, char who,
+                        const char *fmt, ...)
+{
+  if (srv == NULL || srv->log_func == NULL)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  srv->log_func (service, peer ? peer : "-", who, text, srv->log_data);
 }
 
 gboolean
@@ -428,7 +443,9 @@ over_limit (MsLabServer *srv, MsLabService svc, MsLabConn *conn)
     return FALSE;
   gboolean pop = svc == MS_LAB_POP3 || svc == MS_LAB_POP3S;
   ms_lab_server_log (srv, ms_lab_service_name (svc), conn, '-', "refused: %s", why);
-  if (pop)
+  if (svc == MS_LAB_DNS)
+    ;   /* DNS has no line to say it in; the close says it */
+  else if (pop)
     ms_lab_conn_printf (conn, "-ERR [SYS/TEMP] %s\r\n", why);
   else
     ms_lab_conn_printf (conn, "* BYE [UNAVAILABLE] %s\r\n", why);

@@ -80,6 +80,9 @@ const MsLabConfig *ms_lab_server_config (MsLabServer *srv);
 SSL_CTX *ms_lab_server_ssl_ctx (MsLabServer *srv);
 void ms_lab_server_log (MsLabServer *srv, const char *service, MsLabConn *conn, char who,
                         const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+/* The same for a peer without a connection (DNS over UDP). */
+void ms_lab_server_log_peer (MsLabServer *srv, const char *service, const char *peer, char who,
+                             const char *fmt, ...) G_GNUC_PRINTF (5, 6);
 /* TRUE when the user exists and the password matches. */
 gboolean ms_lab_server_check_password (MsLabServer *srv, const char *user, const char *password);
 /* The password of a user (for APOP), or NULL. */

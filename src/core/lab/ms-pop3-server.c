@@ -330,8 +330,15 @@ sasl_plain (Pop3Session *s, const char *b64)
       reply (s, "-ERR [AUTH] %s", _("malformed SASL PLAIN response"));
       return;
     }
+  g_autofree char *authzid = g_strndup ((const char *) raw, (gsize) (nul1 - raw));
   g_autofree char *user = g_strndup ((const char *) nul1 + 1, (gsize) (nul2 - nul1 - 1));
   g_autofree char *password = g_strndup ((const char *) nul2 + 1, len - (gsize) (nul2 + 1 - raw));
+  /* Acting as someone else (a different authzid) is not offered. */
+  if (authzid[0] != '\0' && strcmp (authzid, user) != 0)
+    {
+      login_failed (s, _("logging in as another user is not allowed"));
+      return;
+    }
   try_password (s, user, password);
 }
 
@@ -458,7 +465,10 @@ authorization (Pop3Session *s, const char *cmd, const char *args)
           reply (s, "-ERR %s", _("only the PLAIN mechanism is offered"));
           return;
         }
-      if (parts[1] && strcmp (parts[1], "=") != 0)
+      /* "=" is an empty initial response (RFC 5034 §4). */
+      if (parts[1] && strcmp (parts[1], "=") == 0)
+        sasl_plain (s, "");
+      else if (parts[1])
         sasl_plain (s, parts[1]);
       else
         {
@@ -475,13 +485,23 @@ authorization (Pop3Session *s, const char *cmd, const char *args)
           reply (s, "-ERR %s", _("TLS is already active"));
           return;
         }
+      if (!ms_lab_conn_tls_available (s->conn))
+        {
+          reply (s, "-ERR %s", _("this server has no certificate"));
+          return;
+        }
       reply (s, "+OK %s", _("begin TLS negotiation"));
+      /* Commands sent after STLS but before the handshake were not
+       * protected: they are dropped, never run inside TLS (RFC 2595 §4). */
+      g_byte_array_set_size (s->inbuf, 0);
       if (!ms_lab_conn_start_tls (s->conn, &error))
         {
           ms_lab_server_log (s->srv, "pop3", s->conn, '-', "STLS failed: %s", error->message);
           g_error_free (error);
           finish_session (s);
+          return;
         }
+      ms_lab_server_log (s->srv, "pop3", s->conn, '-', "TLS handshake starts");
     }
   else
     bad_command (s, _("unknown command, or not before login"));
@@ -556,6 +576,9 @@ cmd_quit (Pop3Session *s)
       return;
     }
   guint removed = 0, failed = 0;
+  /* IMAP sessions may have renamed files (flags) since the maildrop was
+   * opened; remove what is there now. */
+  ms_mailbox_rescan (s->mb, NULL);
   for (guint i = 0; i < s->msgs->len; i++)
     {
       Pop3Msg *m = &g_array_index (s->msgs, Pop3Msg, i);
@@ -664,14 +687,27 @@ session_input (gpointer data, const guint8 *bytes, gsize len)
   Pop3Session *s = data;
   if (s->state == ST_DONE)
     return;
-  if (s->inbuf->len + len > POP3_MAX_PENDING_INPUT)
+  /* Appending at most one line's worth before processing makes the
+   * replies the same however the input is split. */
+  gboolean was_tls = ms_lab_conn_is_tls (s->conn);
+  while (len > 0 && s->state != ST_DONE)
     {
-      reply (s, "-ERR %s", _("too much input at once; closing"));
-      finish_session (s);
-      return;
+      /* Bytes that came in clear behind STLS are not commands. */
+      if (ms_lab_conn_is_tls (s->conn) != was_tls)
+        return;
+      if (s->inbuf->len >= POP3_MAX_PENDING_INPUT)
+        {
+          reply (s, "-ERR %s", _("too much input while a reply was pending; closing"));
+          finish_session (s);
+          return;
+        }
+      gsize n = MIN (len, (gsize) POP3_MAX_LINE + 1);
+      n = MIN (n, POP3_MAX_PENDING_INPUT - s->inbuf->len);
+      g_byte_array_append (s->inbuf, bytes, (guint) n);
+      bytes += n;
+      len -= n;
+      process (s);
     }
-  g_byte_array_append (s->inbuf, bytes, (guint) len);
-  process (s);
 }
 
 static void
