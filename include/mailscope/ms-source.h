@@ -45,6 +45,12 @@ typedef struct _MsSource MsSource;
  * unsupported link type. */
 MsSource *ms_source_open_file (const char *path, GError **error);
 
+/* Reads a pcap or pcapng stream from a file descriptor (a pipe from the
+ * capture helper), taking the descriptor over. `name` names it in messages.
+ * Blocks until the stream's header has arrived; NULL with a one-line error
+ * when the stream ends before it or is not a capture. */
+MsSource *ms_source_open_fd (int fd, const char *name, GError **error);
+
 /* Opens a live capture. filter may be NULL. snaplen 0 means 262144. */
 MsSource *ms_source_open_live (const char *iface, const char *filter,
                                int snaplen, GError **error);

@@ -268,6 +268,21 @@ ms_cmd_serve (int argc, char **argv)
       return usage ? MS_CLI_EXIT_USAGE : MS_CLI_EXIT_FAILURE;
     }
 
+  /* Every account's Maildir exists from the start, for the teacher to look
+   * into and for deliver to fill. */
+  for (guint i = 0; i < ms_lab_server_config (srv)->users->len; i++)
+    {
+      const char *spec = ms_lab_server_config (srv)->users->pdata[i];
+      g_autofree char *name = g_strndup (spec, (gsize) (strchr (spec, ':') - spec));
+      if (ms_lab_server_maildir (srv, name, &error) == NULL)
+        {
+          ms_cli_error ("%s", error->message);
+          ms_lab_server_free (srv);
+          ms_lab_config_clear (&cfg);
+          return MS_CLI_EXIT_FAILURE;
+        }
+    }
+
   /* The log is read live, often through a pipe. */
   setvbuf (stdout, NULL, _IOLBF, 0);
   signal (SIGPIPE, SIG_IGN);

@@ -20,6 +20,8 @@ static const MsCliCommand commands[] = {
   { "client", ms_cmd_client, N_("Receive mail step by step with the lab's IMAP or POP3 client") },
   { "serve", ms_cmd_serve, N_("Run the mail lab: IMAP, POP3 and DNS servers with a live log") },
   { "deliver", ms_cmd_deliver, N_("Drop a new message into a lab mailbox") },
+  { "capture", ms_cmd_capture, N_("Capture mail traffic live and explain it as it happens") },
+  { "demo", ms_cmd_demo, N_("Run the lab, capture it and explain what crossed the wire") },
 };
 
 void

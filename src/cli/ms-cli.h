@@ -20,5 +20,7 @@ int ms_cmd_decode (int argc, char **argv);
 int ms_cmd_client (int argc, char **argv);
 int ms_cmd_serve (int argc, char **argv);
 int ms_cmd_deliver (int argc, char **argv);
+int ms_cmd_capture (int argc, char **argv);
+int ms_cmd_demo (int argc, char **argv);
 
 G_END_DECLS

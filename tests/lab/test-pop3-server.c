@@ -444,6 +444,11 @@ run_full_session (gboolean bytewise)
   char *got = client_take (c);
   g_assert_cmpstr (got, ==, want->str);
   g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 - closed"));
+  /* The log shows listings line by line, messages by their first line. */
+  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S STLS"));
+  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S +OK unique-id listing follows"));
+  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S ."));
+  g_assert_false (lab_logged (lab, "pop3 127.0.0.1:40001 S Hello and welcome to the mail lab!"));
   /* The log masks the password. */
   g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 C PASS ****"));
   for (guint i = 0; i < lab->log->len; i++)
@@ -543,7 +548,12 @@ test_in_use (void)
   g_assert_true (g_str_has_suffix (r, "\r\n"));
   /* The second session is still there, in AUTHORIZATION. */
   expect (b, "STAT\r\n", "-ERR unknown command, or not before login\r\n");
-  expect (a, "QUIT\r\n", "+OK bye; messages deleted (0)\r\n");
+  /* The lock goes with QUIT's reply, before the connection is closed. */
+  ms_lab_conn_feed (a->conn, (const guint8 *) "QUIT\r\n", 6);
+  g_assert_true (ms_lab_server_pop3_lock (lab->srv, "student"));
+  ms_lab_server_pop3_unlock (lab->srv, "student");
+  g_autofree char *bye = client_take (a);
+  g_assert_cmpstr (bye, ==, "+OK bye; messages deleted (0)\r\n");
   expect (b, "USER student\r\n", "+OK send PASS\r\n");
   client_send (b, "PASS classroom\r\n");
   g_autofree char *r2 = client_take (b);
@@ -793,6 +803,53 @@ test_failed_login_delay (void)
   lab_free (lab);
 }
 
+static void
+short_timeouts (MsLabConfig *cfg)
+{
+  cfg->login_timeout_s = 1;
+  cfg->idle_timeout_s = 2;
+}
+
+/* Waits until the server has logged `line`; FALSE after `ms`. */
+static gboolean
+wait_for_log (Lab *lab, const char *line, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  while (!lab_logged (lab, line))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10 * 1000);
+    }
+  return TRUE;
+}
+
+static void
+test_idle_timeouts (void)
+{
+  Lab *lab = lab_new (short_timeouts);
+  Client *quiet = client_new (lab, MS_LAB_POP3, "127.0.0.1:40020", TRUE);
+  g_free (take_greeting (quiet));
+  Client *user = client_new (lab, MS_LAB_POP3, "127.0.0.1:40021", TRUE);
+  login (user);
+  gint64 start = g_get_monotonic_time ();
+  g_assert_true (wait_for_log (lab, "pop3 127.0.0.1:40020 - closed", 5000));
+  g_autofree char *r = client_take (quiet);
+  g_assert_cmpstr (r, ==, "-ERR no command for too long; closing\r\n");
+  /* A logged-in session has longer; a command restarts its clock. */
+  g_assert_false (lab_logged (lab, "pop3 127.0.0.1:40021 - closed"));
+  expect (user, "NOOP\r\n", "+OK\r\n");
+  g_assert_true (wait_for_log (lab, "pop3 127.0.0.1:40021 - closed", 5000));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
+  /* Its maildrop is free again. */
+  g_assert_true (ms_lab_server_pop3_lock (lab->srv, "student"));
+  ms_lab_server_pop3_unlock (lab->srv, "student");
+  client_free (quiet);
+  client_free (user);
+  lab_free (lab);
+}
+
 /* ------------------------------------------------------------------ */
 /* Limits */
 
@@ -917,6 +974,17 @@ test_dns (void)
                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
   g_assert_cmpmem (r6->data + off, r6->len - off, aaaa_rr, sizeof aaaa_rr);
 
+  /* The POP3 host has the addresses its services listen on. */
+  guint16 pop3s = ms_lab_server_listen (lab->srv, MS_LAB_POP3S, "127.0.0.2:0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pop3s, >, 0);
+  g_autoptr (GByteArray) qp = dns_query (13, "pop.mailscope.test", 1);
+  g_autoptr (GByteArray) rp4 = ms_dns_server_answer (lab->srv, qp->data, qp->len);
+  off = dns_check_head (rp4, qp, 0, 2);
+  static const guint8 two_a[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1,
+                                  0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 2 };
+  g_assert_cmpmem (rp4->data + off, rp4->len - off, two_a, sizeof two_a);
+
   /* SRV: the POP3 port that listens, "." for a service that does not. */
   g_autoptr (GByteArray) qs = dns_query (3, "_pop3._tcp.mailscope.test", 33);
   g_autoptr (GByteArray) rs = ms_dns_server_answer (lab->srv, qs->data, qs->len);
@@ -928,13 +996,18 @@ test_dns (void)
   static const guint8 target[] = "\3pop\11mailscope\4test";
   g_assert_cmpmem (rs->data + off + 18, rs->len - off - 18, target, sizeof target);
 
+  g_autoptr (GByteArray) qs2 = dns_query (3, "_pop3s._tcp.mailscope.test", 33);
+  g_autoptr (GByteArray) rs2 = ms_dns_server_answer (lab->srv, qs2->data, qs2->len);
+  off = dns_check_head (rs2, qs2, 0, 1);
+  g_assert_cmpuint (be16 (rs2->data + off + 16), ==, pop3s);
+
   g_autoptr (GByteArray) qn = dns_query (4, "_imaps._tcp.mailscope.test", 33);
   g_autoptr (GByteArray) rn = ms_dns_server_answer (lab->srv, qn->data, qn->len);
   off = dns_check_head (rn, qn, 0, 1);
   static const guint8 no_service[] = { 0, 0, 0, 0, 0, 0, 0 };   /* prio weight port "." */
   g_assert_cmpuint (be16 (rn->data + off + 10), ==, 7);
   g_assert_cmpmem (rn->data + off + 12, rn->len - off - 12, no_service, sizeof no_service);
-  const char *srv_names[] = { "_imap._tcp.mailscope.test", "_pop3s._tcp.mailscope.test" };
+  const char *srv_names[] = { "_imap._tcp.mailscope.test" };
   for (guint i = 0; i < G_N_ELEMENTS (srv_names); i++)
     {
       g_autoptr (GByteArray) q = dns_query (5, srv_names[i], 33);
@@ -1049,6 +1122,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lab/pop3/nul-and-garbage", test_nul_and_garbage);
   g_test_add_func ("/lab/pop3/failed-login-delay", test_failed_login_delay);
   g_test_add_func ("/lab/limits", test_limits);
+  g_test_add_func ("/lab/idle-timeouts", test_idle_timeouts);
   g_test_add_func ("/lab/dns/answers", test_dns);
   g_test_add_func ("/lab/dns/tcp", test_dns_tcp);
   return g_test_run ();

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <pcap/pcap.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -197,6 +198,53 @@ ms_source_open_file (const char *path, GError **error)
       ms_source_close (src);
       return NULL;
     }
+  if (!ms_source_check_link (src, error))
+    {
+      ms_source_close (src);
+      return NULL;
+    }
+  return src;
+}
+
+/* Opens a capture arriving on `fd` (pcap or pcapng, told apart by libpcap).
+ * The stream is read like a file, so a pipe works; NULL with
+ * MS_SOURCE_ERROR_OPEN when it ends before a whole header, _LINKTYPE for a
+ * foreign link type. */
+MsSource *
+ms_source_open_fd (int fd, const char *name, GError **error)
+{
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  MsSource *src;
+  FILE *fp;
+
+  g_return_val_if_fail (fd >= 0, NULL);
+
+  fp = fdopen (fd, "rb");
+  if (fp == NULL)
+    {
+      int saved = errno;
+      close (fd);
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("cannot read %s: %s"), name, g_strerror (saved));
+      return NULL;
+    }
+  src = g_new0 (MsSource, 1);
+  src->name = g_strdup (name);
+  src->kind = MS_FILE_PCAP;
+  src->nano = TRUE;
+  src->pcap = pcap_fopen_offline_with_tstamp_precision (fp, PCAP_TSTAMP_PRECISION_NANO,
+                                                         errbuf);
+  if (src->pcap == NULL)
+    {
+      fclose (fp);
+      g_strchomp (errbuf);
+      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                   _("%s sent no capture: %s"), name, errbuf);
+      ms_source_close (src);
+      return NULL;
+    }
+  /* A pipe has no file offsets to report. */
+  src->kind = MS_FILE_NONE;
   if (!ms_source_check_link (src, error))
     {
       ms_source_close (src);

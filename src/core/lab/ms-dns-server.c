@@ -21,6 +21,9 @@
 /* Answers are valid this long: short, so a restarted lab on other ports is
  * seen at once. */
 #define DNS_TTL 60
+/* Addresses given for one name: a host has few, and the answer must fit
+ * in a 512-byte UDP message. */
+#define DNS_MAX_ADDRESSES 8
 /* With port 0, UDP picks a port that TCP may find taken; try a few. */
 #define DNS_BIND_ATTEMPTS 16
 
@@ -86,9 +89,9 @@ rr_with_rdata (GByteArray *b, guint type, GByteArray *rdata)
 }
 
 static guint
-srv_answer (DnsState *st, GByteArray *out, MsLabService svc, const char *target)
+srv_answer (DnsState *st, GByteArray *out, GString *desc, MsLabService svc, const char *target)
 {
-  guint16 port = ms_lab_server_port (st->srv, svc);
+  guint16 port = st->srv ? ms_lab_server_port (st->srv, svc) : 0;
   g_autoptr (GByteArray) rd = g_byte_array_new ();
   put16 (rd, 0);   /* priority */
   put16 (rd, port ? 1 : 0);
@@ -96,32 +99,64 @@ srv_answer (DnsState *st, GByteArray *out, MsLabService svc, const char *target)
   /* RFC 6186 §3.4: target "." says the service is not offered. */
   put_name (rd, port ? target : "");
   rr_with_rdata (out, T_SRV, rd);
+  g_string_append_printf (desc, " SRV 0 %u %u %s.", port ? 1 : 0, port, port ? target : "");
   return 1;
+}
+
+/* Appends one A or AAAA record per address the host's services listen on
+ * (a wildcard address stands for loopback); the loopback address when they
+ * listen on none of that family. Returns how many. */
+static int
+address_answers (DnsState *st, GByteArray *out, GString *desc, guint qtype,
+                 const MsLabService svcs[2])
+{
+  GSocketFamily family = qtype == T_A ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6;
+  gsize size = qtype == T_A ? 4 : 16;
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < 2 && st->srv; i++)
+    {
+      GPtrArray *addrs = ms_lab_server_addresses (st->srv, svcs[i]);
+      for (guint k = 0; addrs && k < addrs->len; k++)
+        {
+          GInetAddress *ia = addrs->pdata[k];
+          if (g_inet_address_get_family (ia) != family)
+            continue;
+          GInetAddress *use = g_inet_address_get_is_any (ia) ? g_inet_address_new_loopback (family)
+                                                              : g_object_ref (ia);
+          gboolean dup = FALSE;
+          for (guint j = 0; j < found->len; j++)
+            dup |= g_inet_address_equal (found->pdata[j], use);
+          if (dup || found->len >= DNS_MAX_ADDRESSES)
+            g_object_unref (use);
+          else
+            g_ptr_array_add (found, use);
+        }
+    }
+  if (found->len == 0)
+    g_ptr_array_add (found, g_inet_address_new_loopback (family));
+  for (guint j = 0; j < found->len; j++)
+    {
+      rr_head (out, qtype);
+      put16 (out, (guint) size);
+      g_byte_array_append (out, g_inet_address_to_bytes (found->pdata[j]), (guint) size);
+      g_autofree char *text = g_inet_address_to_string (found->pdata[j]);
+      g_string_append_printf (desc, " %s %s", qtype == T_A ? "A" : "AAAA", text);
+    }
+  return (int) found->len;
 }
 
 /* Appends the answer records for (qname, qtype); returns how many, or -1
  * when the name does not exist in the lab. */
 static int
-answers_for (DnsState *st, GByteArray *out, const char *qname, guint qtype)
+answers_for (DnsState *st, GByteArray *out, GString *desc, const char *qname, guint qtype)
 {
-  static const guint8 v4[4] = { 127, 0, 0, 1 };
-  static const guint8 v6[16] = { [15] = 1 };
-  if (strcmp (qname, "imap.mailscope.test") == 0 || strcmp (qname, "pop.mailscope.test") == 0)
+  static const MsLabService imap[2] = { MS_LAB_IMAP, MS_LAB_IMAPS };
+  static const MsLabService pop[2] = { MS_LAB_POP3, MS_LAB_POP3S };
+  gboolean is_imap = strcmp (qname, "imap.mailscope.test") == 0;
+  if (is_imap || strcmp (qname, "pop.mailscope.test") == 0)
     {
-      if (qtype == T_A)
-        {
-          rr_head (out, T_A);
-          put16 (out, 4);
-          g_byte_array_append (out, v4, 4);
-          return 1;
-        }
-      if (qtype == T_AAAA)
-        {
-          rr_head (out, T_AAAA);
-          put16 (out, 16);
-          g_byte_array_append (out, v6, 16);
-          return 1;
-        }
+      if (qtype == T_A || qtype == T_AAAA)
+        return address_answers (st, out, desc, qtype, is_imap ? imap : pop);
       return 0;
     }
   if (strcmp (qname, "mailscope.test") == 0)
@@ -132,6 +167,7 @@ answers_for (DnsState *st, GByteArray *out, const char *qname, guint qtype)
       put16 (rd, 10);
       put_name (rd, "imap.mailscope.test");
       rr_with_rdata (out, T_MX, rd);
+      g_string_append (desc, " MX 10 imap.mailscope.test.");
       return 1;
     }
   static const struct {
@@ -146,7 +182,7 @@ answers_for (DnsState *st, GByteArray *out, const char *qname, guint qtype)
   };
   for (guint i = 0; i < G_N_ELEMENTS (srv); i++)
     if (strcmp (qname, srv[i].name) == 0)
-      return qtype == T_SRV ? (int) srv_answer (st, out, srv[i].svc, srv[i].target) : 0;
+      return qtype == T_SRV ? (int) srv_answer (st, out, desc, srv[i].svc, srv[i].target) : 0;
   return -1;
 }
 
@@ -222,6 +258,7 @@ respond (DnsState *st, const guint8 *msg, gsize len, const char *peer, const cha
     }
 
   GByteArray *out = g_byte_array_sized_new (128);
+  GString *desc = g_string_new (NULL);   /* the answers, for the log */
   put16 (out, id);
   put16 (out, 0);  /* flags, set below */
   put16 (out, rcode == RC_NOERROR ? 1 : 0);
@@ -232,7 +269,7 @@ respond (DnsState *st, const guint8 *msg, gsize len, const char *peer, const cha
   if (rcode == RC_NOERROR)
     {
       g_byte_array_append (out, msg + 12, (guint) (question_end - 12));
-      an = answers_for (st, out, qname->str, qtype);
+      an = answers_for (st, out, desc, qname->str, qtype);
       if (an < 0)
         {
           rcode = RC_NXDOMAIN;
@@ -250,9 +287,14 @@ respond (DnsState *st, const guint8 *msg, gsize len, const char *peer, const cha
     {
       ms_lab_server_log_peer (st->srv, "dns", peer, 'C', "%s %s? (over %s)",
                               qname->len ? qname->str : ".", type_name (qtype), via);
-      ms_lab_server_log_peer (st->srv, "dns", peer, 'S', "%s, %d answer%s",
-                              rcodes[MIN (rcode, 4u)], an, an == 1 ? "" : "s");
+      if (an > 0)
+        ms_lab_server_log_peer (st->srv, "dns", peer, 'S', "%s:%s", rcodes[MIN (rcode, 4u)],
+                                desc->str);
+      else
+        ms_lab_server_log_peer (st->srv, "dns", peer, 'S', "%s, no answer",
+                                rcodes[MIN (rcode, 4u)]);
     }
+  g_string_free (desc, TRUE);
   g_string_free (qname, TRUE);
   return out;
 }

@@ -12,6 +12,11 @@
 
 /* FETCH attributes in one command: a long list is a client bug or abuse. */
 #define FETCH_MAX_ITEMS 100
+/* A FETCH stops producing while the client has this much unread, well
+ * below MS_LAB_CONN_MAX_PENDING_OUTPUT (where the connection is dropped). */
+#define FETCH_PAUSE_OUTPUT (1024 * 1024 * 1024)
+/* How often a paused FETCH looks whether the client has read enough. */
+#define FETCH_RETRY_MS 5
 
 typedef enum {
   F_UID,
@@ -321,6 +326,81 @@ fetch_one (ImapSession *s, ImapCmd *cmd, GArray *items, guint i, gboolean *bad_s
   return ok;
 }
 
+/* A FETCH in progress: the answer to a large FETCH is produced while the
+ * client reads it, so that pending output stays bounded. */
+typedef struct {
+  ImapCmd cmd;         /* tag, name and uid; no arguments */
+  GArray *items;
+  GArray *idx;
+  guint pos;
+  gboolean gone;
+  guint timer;
+} FetchJob;
+
+static void
+job_free (FetchJob *job)
+{
+  if (job->timer)
+    g_source_remove (job->timer);
+  g_free (job->cmd.tag);
+  g_array_unref (job->items);
+  g_array_unref (job->idx);
+  g_free (job);
+}
+
+void
+ms_imap_fetch_abort (ImapSession *s)
+{
+  g_clear_pointer (&s->fetch_job, job_free);
+}
+
+static gboolean job_resume (gpointer data);
+
+/* Runs the job until done or until the client has this much unread:
+ * TRUE when done (the tagged reply is sent). */
+static gboolean
+job_run (ImapSession *s, FetchJob *job)
+{
+  gboolean bad_section = FALSE;
+  while (job->pos < job->idx->len && !bad_section && !s->dead && !s->closing)
+    {
+      if (ms_lab_conn_pending_output (s->conn) > FETCH_PAUSE_OUTPUT)
+        {
+          job->timer = g_timeout_add (FETCH_RETRY_MS, job_resume, s);
+          return FALSE;
+        }
+      if (!fetch_one (s, &job->cmd, job->items, g_array_index (job->idx, guint, job->pos),
+                      &bad_section))
+        job->gone = TRUE;
+      job->pos++;
+    }
+  if (bad_section)
+    ms_imap_bad (s, &job->cmd, _("invalid section"));
+  else if (job->gone)
+    ms_imap_tagged (s, &job->cmd, "NO", "[EXPUNGEISSUED] %s",
+                    _("some of the messages were expunged meanwhile"));
+  else
+    ms_imap_tagged (s, &job->cmd, "OK", "%s", _("FETCH completed"));
+  return TRUE;
+}
+
+static gboolean
+job_resume (gpointer data)
+{
+  ImapSession *s = data;
+  FetchJob *job = s->fetch_job;
+  job->timer = 0;
+  ms_imap_enter (s);
+  if (job_run (s, job))
+    {
+      ms_imap_fetch_abort (s);
+      ms_lab_conn_resume (s->conn);
+      ms_imap_process (s);
+    }
+  ms_imap_leave (s);
+  return G_SOURCE_REMOVE;
+}
+
 void
 ms_imap_cmd_fetch (ImapSession *s, ImapCmd *cmd)
 {
@@ -331,28 +411,35 @@ ms_imap_cmd_fetch (ImapSession *s, ImapCmd *cmd)
       ms_imap_bad (s, cmd, _("FETCH needs a sequence set and data items"));
       return;
     }
-  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (FetchItem));
-  g_array_set_clear_func (items, item_clear);
-  if (!parse_items (what, items))
+  FetchJob *job = g_new0 (FetchJob, 1);
+  job->cmd.tag = g_strdup (cmd->tag);
+  job->cmd.name = (char *) "FETCH";
+  job->cmd.uid = cmd->uid;
+  job->items = g_array_new (FALSE, TRUE, sizeof (FetchItem));
+  g_array_set_clear_func (job->items, item_clear);
+  if (!parse_items (what, job->items))
     {
       ms_imap_bad (s, cmd, _("unknown or malformed FETCH data item"));
+      g_array_unref (job->items);
+      g_free (job->cmd.tag);
+      g_free (job);
       return;
     }
-  g_autoptr (GArray) idx = ms_imap_seqset_indexes (s, set->str, cmd->uid);
-  if (idx == NULL)
+  job->idx = ms_imap_seqset_indexes (s, set->str, cmd->uid);
+  if (job->idx == NULL)
     {
       ms_imap_bad (s, cmd, _("invalid sequence set"));
+      g_array_unref (job->items);
+      g_free (job->cmd.tag);
+      g_free (job);
       return;
     }
-  gboolean gone = FALSE, bad_section = FALSE;
-  for (guint k = 0; k < idx->len && !bad_section; k++)
-    if (!fetch_one (s, cmd, items, g_array_index (idx, guint, k), &bad_section))
-      gone = TRUE;
-  if (bad_section)
-    ms_imap_bad (s, cmd, _("invalid section"));
-  else if (gone)
-    ms_imap_tagged (s, cmd, "NO", "[EXPUNGEISSUED] %s",
-                    _("some of the messages were expunged meanwhile"));
-  else
-    ms_imap_tagged (s, cmd, "OK", "%s", _("FETCH completed"));
+  if (!job_run (s, job))
+    {
+      /* Later commands wait until this answer has been read. */
+      s->fetch_job = job;
+      ms_lab_conn_pause (s->conn);
+      return;
+    }
+  job_free (job);
 }

@@ -74,12 +74,12 @@ reply_error (ImapSession *s, ImapCmd *cmd, GError *error)
 void
 ms_imap_cmd_select (ImapSession *s, ImapCmd *cmd)
 {
+  /* A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1). */
+  ms_imap_deselect (s);
   g_autofree char *name = mailbox_arg (s, cmd, 0);
   if (name == NULL)
     return;
   gboolean examine = strcmp (cmd->name, "EXAMINE") == 0;
-  /* A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1). */
-  ms_imap_deselect (s);
   GError *error = NULL;
   MsHubBox *box = ms_mailbox_hub_open (s->md, name, &error);
   if (box == NULL)
@@ -128,7 +128,16 @@ ms_imap_cmd_create (ImapSession *s, ImapCmd *cmd)
   else if (!ms_maildir_create (s->md, name, &error))
     reply_error (s, cmd, error);
   else
-    ms_imap_tagged (s, cmd, "OK", "%s", _("CREATE completed"));
+    {
+      /* Superior names are created too (RFC 3501 §6.3.3), so that LIST
+       * with '%' finds the way down. */
+      for (char *dot = strchr (name, '.'); dot; dot = strchr (dot + 1, '.'))
+        {
+          g_autofree char *parent = g_strndup (name, (gsize) (dot - name));
+          ms_maildir_create (s->md, parent, NULL);
+        }
+      ms_imap_tagged (s, cmd, "OK", "%s", _("CREATE completed"));
+    }
 }
 
 void

@@ -224,6 +224,41 @@ ms_imap_mime_decode (const char *value)
 
 /* --- ENVELOPE -------------------------------------------------------- */
 
+/* The display name as written before "<addr>" in the raw header, when it
+ * holds RFC 2047 words: ENVELOPE carries names undecoded (RFC 3501
+ * §7.4.2), and GMime hands them out decoded. NULL otherwise. */
+static char *
+raw_phrase (const char *value, const char *addr)
+{
+  if (value == NULL || addr == NULL || *addr == '\0')
+    return NULL;
+  g_autofree char *needle = g_strdup_printf ("<%s>", addr);
+  const char *hit = strstr (value, needle);
+  if (hit == NULL)
+    return NULL;
+  const char *start = hit;
+  gboolean quoted = FALSE;
+  while (start > value)
+    {
+      char ch = start[-1];
+      if (ch == '"')
+        quoted = !quoted;
+      else if (!quoted && (ch == ',' || ch == ':' || ch == ';' || ch == '>'))
+        break;
+      start--;
+    }
+  g_autofree char *phrase = g_strstrip (g_strndup (start, (gsize) (hit - start)));
+  gsize n = strlen (phrase);
+  if (n >= 2 && phrase[0] == '"' && phrase[n - 1] == '"')
+    {
+      memmove (phrase, phrase + 1, n - 2);
+      phrase[n - 2] = '\0';
+    }
+  if (strstr (phrase, "=?") == NULL)
+    return NULL;
+  return g_steal_pointer (&phrase);
+}
+
 static void
 append_address_list (GString *out, const char *value)
 {
@@ -275,6 +310,9 @@ append_address_list (GString *out, const char *value)
       const char *addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (ia));
       const char *at = addr ? strrchr (addr, '@') : NULL;
       g_autofree char *local = at ? g_strndup (addr, (gsize) (at - addr)) : g_strdup (addr ? addr : "");
+      g_autofree char *raw = raw_phrase (value, addr);
+      if (raw)
+        name = raw;
       g_string_append_c (out, '(');
       ms_imap_append_nstring (out, name && *name ? name : NULL);
       g_string_append (out, " NIL ");
@@ -369,7 +407,15 @@ append_extension (GString *out, const char *data, MsMimePart *part)
     g_string_append (out, "NIL");
   g_clear_object (&cd);
   g_string_append_c (out, ' ');
-  ms_imap_append_nstring (out, lang);
+  g_auto (GStrv) tags = lang ? g_strsplit_set (lang, ", \t", -1) : NULL;
+  guint n_tags = 0;
+  for (guint i = 0; tags && tags[i]; i++)
+    if (*tags[i])
+      {
+        g_string_append (out, n_tags++ ? " " : "(");
+        ms_imap_append_string (out, tags[i], -1);
+      }
+  g_string_append (out, n_tags ? ")" : "NIL");
   g_string_append_c (out, ' ');
   ms_imap_append_nstring (out, loc);
 }
@@ -378,11 +424,10 @@ static guint64
 count_lines (const char *data, gsize start, gsize end)
 {
   guint64 n = 0;
+  /* Line ends, as Dovecot counts: an unterminated last line adds none. */
   for (gsize i = start; i < end; i++)
     if (data[i] == '\n')
       n++;
-  if (end > start && data[end - 1] != '\n')
-    n++;
   return n;
 }
 
@@ -410,7 +455,8 @@ append_body (GString *out, const char *data, MsMimePart *part, gboolean ext, gui
   g_autofree char *desc = header_value (data, part->hdr, part->body, "Content-Description");
   g_autofree char *enc = header_value (data, part->hdr, part->body, "Content-Transfer-Encoding");
   g_autofree char *md5 = header_value (data, part->hdr, part->body, "Content-MD5");
-  g_autofree char *enc_up = g_ascii_strup (enc && *enc ? enc : "7bit", -1);
+  /* As written, like Dovecot; RFC 3501 compares these case-insensitively. */
+  const char *encoding = enc && *enc ? enc : "7bit";
   g_string_append_c (out, '(');
   ms_imap_append_string (out, part->type, -1);
   g_string_append_c (out, ' ');
@@ -418,13 +464,13 @@ append_body (GString *out, const char *data, MsMimePart *part, gboolean ext, gui
   g_string_append_c (out, ' ');
   gboolean is_text = strcmp (part->type, "text") == 0;
   append_params (out, part->ct ? g_mime_content_type_get_parameters (part->ct) : NULL,
-                 is_text && part->ct == NULL);
+                 is_text);
   g_string_append_c (out, ' ');
   ms_imap_append_nstring (out, id);
   g_string_append_c (out, ' ');
   ms_imap_append_nstring (out, desc);
   g_string_append_c (out, ' ');
-  ms_imap_append_string (out, enc_up, -1);
+  ms_imap_append_string (out, encoding, -1);
   g_string_append_printf (out, " %" G_GSIZE_FORMAT, part->end - part->body);
   if (part->is_message && part->children->len == 1)
     {

@@ -97,6 +97,8 @@ struct _ImapSession {
   guint delay_id;            /* failed-login delay */
   char *delayed_reply;
 
+  gpointer fetch_job;         /* a FETCH waiting for the client to read */
+
   char *user;
   MsMaildir *md;
   gboolean utf8_enabled;
@@ -128,6 +130,12 @@ void ms_imap_tagged (ImapSession *s, ImapCmd *cmd, const char *status, const cha
 /* "TAG BAD text" and counts the bad command. */
 void ms_imap_bad (ImapSession *s, ImapCmd *cmd, const char *text);
 void ms_imap_close (ImapSession *s);
+/* Brackets work started from the main loop (timers): the session is freed
+ * only after the outermost leave. */
+void ms_imap_enter (ImapSession *s);
+void ms_imap_leave (ImapSession *s);
+/* Reads the commands that waited in the input buffer. */
+void ms_imap_process (ImapSession *s);
 /* Holds input for the failed-login delay, then sends the line `line`
  * (owned, with CRLF). */
 void ms_imap_delay_reply (ImapSession *s, char *line);
@@ -200,6 +208,8 @@ void ms_imap_cmd_store (ImapSession *s, ImapCmd *cmd);
 void ms_imap_cmd_copy (ImapSession *s, ImapCmd *cmd);
 
 void ms_imap_cmd_fetch (ImapSession *s, ImapCmd *cmd);
+/* Drops a FETCH still in progress (the connection closed). */
+void ms_imap_fetch_abort (ImapSession *s);
 void ms_imap_cmd_search (ImapSession *s, ImapCmd *cmd);
 
 /* --- ms-imap-mime.c -------------------------------------------------- */
@@ -212,7 +222,7 @@ void ms_imap_mime_envelope (GString *out, const char *data, MsMimePart *root);
 void ms_imap_mime_bodystructure (GString *out, const char *data, MsMimePart *root,
                                  gboolean extended);
 /* The bytes of a BODY[section] (section without brackets, upper-cased):
- * *start/*len into data, or an allocated string in *owned for
+ * start and len into data, or an allocated string in owned for
  * HEADER.FIELDS. FALSE when the section is malformed. */
 gboolean ms_imap_mime_section (const char *data, MsMimePart *root, const char *section,
                                gsize *start, gsize *len, char **owned);

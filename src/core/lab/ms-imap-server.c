@@ -46,7 +46,6 @@ static const ImapCommand commands[] = {
   { "MOVE", IMAP_ST_SELECTED, TRUE, FALSE, ms_imap_cmd_copy },
 };
 
-static void process (ImapSession *s);
 
 /* --- life cycle ------------------------------------------------------ */
 
@@ -64,15 +63,15 @@ session_free (ImapSession *s)
 
 /* Entries from the main loop are bracketed so that a close arriving in the
  * middle (a write to a dead client) frees the session only at the end. */
-static void
-enter (ImapSession *s)
+void
+ms_imap_enter (ImapSession *s)
 {
   s->busy++;
   ms_lab_conn_ref (s->conn);
 }
 
-static void
-leave (ImapSession *s)
+void
+ms_imap_leave (ImapSession *s)
 {
   MsLabConn *conn = s->conn;
   gboolean close_now = s->busy == 1 && s->closing && !s->dead;
@@ -232,9 +231,9 @@ box_notify (gpointer data)
   ImapSession *s = data;
   if (s->dead || s->idle_tag == NULL)
     return;   /* others learn of changes at their next command */
-  enter (s);
+  ms_imap_enter (s);
   ms_imap_sync (s, TRUE);
-  leave (s);
+  ms_imap_leave (s);
 }
 
 void
@@ -937,10 +936,10 @@ special_line (ImapSession *s, const char *line)
   return FALSE;
 }
 
-static void
-process (ImapSession *s)
+void
+ms_imap_process (ImapSession *s)
 {
-  while (!s->closing && !s->dead && s->delay_id == 0)
+  while (!s->closing && !s->dead && s->delay_id == 0 && s->fetch_job == NULL)
     {
       if (s->literal_left > 0)
         {
@@ -985,7 +984,7 @@ process (ImapSession *s)
           guint64 limit = s->literal_append ? MS_MAILDIR_MAX_MESSAGE : IMAP_MAX_LITERAL;
           if (bad || lit > limit || ++s->n_literals > IMAP_MAX_LITERALS)
             {
-              if (!plus && !bad && s->n_literals <= IMAP_MAX_LITERALS)
+              if (!plus && s->n_literals <= IMAP_MAX_LITERALS)
                 {
                   /* The client waits for "+" before sending: refuse the
                    * command and carry on (RFC 7888 §4). */
@@ -1028,7 +1027,7 @@ end_delay (gpointer data)
 {
   ImapSession *s = data;
   s->delay_id = 0;
-  enter (s);
+  ms_imap_enter (s);
   g_autofree char *line = g_steal_pointer (&s->delayed_reply);
   if (line)
     {
@@ -1036,8 +1035,8 @@ end_delay (gpointer data)
       ms_imap_send (s, line, strlen (line));
     }
   ms_lab_conn_resume (s->conn);
-  process (s);
-  leave (s);
+  ms_imap_process (s);
+  ms_imap_leave (s);
   return G_SOURCE_REMOVE;
 }
 
@@ -1058,15 +1057,15 @@ session_input (gpointer data, const guint8 *bytes, gsize len)
   ImapSession *s = data;
   if (s->closing || s->dead)
     return;
-  enter (s);
-  if (s->delay_id && s->inbuf->len + len > IMAP_MAX_PENDING_INPUT)
+  ms_imap_enter (s);
+  if ((s->delay_id || s->fetch_job) && s->inbuf->len + len > IMAP_MAX_PENDING_INPUT)
     too_long (s, _("too much input at once; closing"));
   else
     {
       g_byte_array_append (s->inbuf, bytes, (guint) len);
-      process (s);
+      ms_imap_process (s);
     }
-  leave (s);
+  ms_imap_leave (s);
 }
 
 static void
@@ -1076,6 +1075,7 @@ session_closed (gpointer data)
   if (s->delay_id)
     g_source_remove (s->delay_id);
   s->delay_id = 0;
+  ms_imap_fetch_abort (s);
   ms_imap_deselect (s);
   ms_lab_server_log (s->srv, "imap", s->conn, '-', "closed");
   s->dead = TRUE;

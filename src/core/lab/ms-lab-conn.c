@@ -555,6 +555,13 @@ ms_lab_conn_is_tls (MsLabConn *c)
   return c->ssl != NULL;
 }
 
+gsize
+ms_lab_conn_pending_output (MsLabConn *c)
+{
+  return (c->outq ? c->outq->len : 0) + (c->inflight ? c->inflight->len : 0)
+         + (c->early ? c->early->len : 0);
+}
+
 gboolean
 ms_lab_conn_is_loopback (MsLabConn *c)
 {

@@ -68,6 +68,9 @@ gboolean ms_lab_conn_is_tls (MsLabConn *c);
 gboolean ms_lab_conn_tls_available (MsLabConn *c);
 /* Lets a memory transport offer STARTTLS with this context. */
 void ms_lab_conn_set_ssl_ctx (MsLabConn *c, SSL_CTX *ctx);
+/* Bytes written but not yet sent to the peer (0 for memory transports):
+ * a session producing a long answer waits while this is large. */
+gsize ms_lab_conn_pending_output (MsLabConn *c);
 gboolean ms_lab_conn_is_loopback (MsLabConn *c);
 /* "127.0.0.1:40312" */
 const char *ms_lab_conn_peer (MsLabConn *c);

@@ -16,6 +16,7 @@ typedef struct {
   char *ip;
   gboolean authenticated;
   gint64 last_input;         /* monotonic µs, for the idle timeouts */
+  gboolean timed_out;        /* told so, closing */
   const MsLabSessionOps *inner_ops;
   gpointer inner;
 } Tracked;
@@ -31,7 +32,8 @@ struct _MsLabServer {
   GHashTable *tracked;       /* conn → Tracked */
   SSL_CTX *ssl_ctx;
   GSocketService *services[MS_LAB_N_SERVICES];
-  guint16 ports[MS_LAB_N_SERVICES];
+  guint16 ports[MS_LAB_N_SERVICES];        /* the first listener's */
+  GPtrArray *addresses[MS_LAB_N_SERVICES]; /* GInetAddress of every listener */
   MsLabLogFunc log_func;
   gpointer log_data;
   gpointer dns;              /* owned by ms-dns-server.c */
@@ -65,6 +67,7 @@ protocol_for (MsLabService svc)
       return &ms_dns_tcp_protocol;
     case MS_LAB_IMAP:
     case MS_LAB_IMAPS:
+      return &ms_imap_server_protocol;
     case MS_LAB_N_SERVICES:
     default:
       return NULL;
@@ -84,6 +87,8 @@ ms_lab_config_init (MsLabConfig *cfg)
   cfg->max_connections = MS_LAB_MAX_CONNECTIONS;
   cfg->max_per_address = MS_LAB_MAX_PER_ADDRESS;
   cfg->max_unauthenticated = MS_LAB_MAX_UNAUTHENTICATED;
+  cfg->login_timeout_s = MS_LAB_LOGIN_TIMEOUT_S;
+  cfg->idle_timeout_s = MS_LAB_IDLE_TIMEOUT_S;
 }
 
 void
@@ -170,7 +175,8 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
       ms_lab_server_free (srv);
       return NULL;
     }
-  srv->idle_timer = g_timeout_add_seconds (MS_LAB_IDLE_CHECK_S, check_idle, srv);
+  guint check = MIN (MS_LAB_IDLE_CHECK_S, MIN (srv->cfg.login_timeout_s, srv->cfg.idle_timeout_s));
+  srv->idle_timer = g_timeout_add_seconds (MAX (check, 1), check_idle, srv);
   return srv;
 }
 
@@ -203,6 +209,8 @@ ms_lab_server_free (MsLabServer *srv)
       g_hash_table_unref (srv->tracked);
     }
   ms_dns_server_stop_all (srv);
+  for (guint i = 0; i < MS_LAB_N_SERVICES; i++)
+    g_clear_pointer (&srv->addresses[i], g_ptr_array_unref);
   if (srv->ssl_ctx)
     SSL_CTX_free (srv->ssl_ctx);
   g_clear_pointer (&srv->passwords, g_hash_table_unref);
@@ -407,7 +415,8 @@ check_idle (gpointer data)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       Tracked *t = value;
-      gint64 limit = (gint64) (t->authenticated ? MS_LAB_IDLE_TIMEOUT_S : MS_LAB_LOGIN_TIMEOUT_S)
+      gint64 limit = (gint64) (t->authenticated ? srv->cfg.idle_timeout_s
+                                                : srv->cfg.login_timeout_s)
                      * G_USEC_PER_SEC;
       if (now - t->last_input > limit)
         g_ptr_array_add (stale, ms_lab_conn_ref (t->conn));
@@ -416,10 +425,25 @@ check_idle (gpointer data)
     {
       MsLabConn *conn = stale->pdata[i];
       Tracked *t = g_hash_table_lookup (srv->tracked, conn);
+      if (t && t->timed_out)
+        {
+          /* The farewell could not even be sent: a reader that stopped. */
+          ms_lab_conn_abort (conn);
+          ms_lab_conn_unref (conn);
+          continue;
+        }
       if (t)
-        ms_lab_server_log (srv, ms_lab_service_name (t->svc), conn, '-',
-                           "closing: idle for too long");
-      ms_lab_conn_abort (conn);
+        {
+          const char *why = _("no command for too long; closing");
+          t->timed_out = TRUE;
+          ms_lab_server_log (srv, ms_lab_service_name (t->svc), conn, '-', "%s", why);
+          if (t->svc == MS_LAB_POP3 || t->svc == MS_LAB_POP3S)
+            ms_lab_conn_printf (conn, "-ERR %s\r\n", why);
+          else if (t->svc != MS_LAB_DNS)
+            ms_lab_conn_printf (conn, "* BYE %s\r\n", why);
+        }
+      /* The farewell is flushed; the session hears closed() from the loop. */
+      ms_lab_conn_close (conn);
       ms_lab_conn_unref (conn);
     }
   g_ptr_array_unref (stale);
@@ -537,6 +561,17 @@ parse_addr (const char *addr_port, GError **error)
   return G_INET_SOCKET_ADDRESS (sa);
 }
 
+/* Keeps what DNS answers need: the first port (SRV) and every address. */
+static void
+remember_listener (MsLabServer *srv, MsLabService svc, GInetSocketAddress *addr, guint16 port)
+{
+  if (srv->ports[svc] == 0)
+    srv->ports[svc] = port;
+  if (srv->addresses[svc] == NULL)
+    srv->addresses[svc] = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (srv->addresses[svc], g_object_ref (g_inet_socket_address_get_address (addr)));
+}
+
 guint16
 ms_lab_server_listen (MsLabServer *srv, MsLabService svc, const char *addr_port, GError **error)
 {
@@ -548,7 +583,7 @@ ms_lab_server_listen (MsLabServer *srv, MsLabService svc, const char *addr_port,
       guint16 bound = 0;
       if (!ms_dns_server_start (srv, addr, &bound, error))
         return 0;
-      srv->ports[svc] = bound;
+      remember_listener (srv, svc, addr, bound);
       return bound;
     }
   if (protocol_for (svc) == NULL)
@@ -572,7 +607,7 @@ ms_lab_server_listen (MsLabServer *srv, MsLabService svc, const char *addr_port,
                                       G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
     return 0;
   guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  srv->ports[svc] = port;
+  remember_listener (srv, svc, addr, port);
   g_socket_service_start (srv->services[svc]);
   return port;
 }
@@ -581,6 +616,12 @@ guint16
 ms_lab_server_port (MsLabServer *srv, MsLabService svc)
 {
   return srv->ports[svc];
+}
+
+GPtrArray *
+ms_lab_server_addresses (MsLabServer *srv, MsLabService svc)
+{
+  return srv->addresses[svc];
 }
 
 gpointer *

@@ -51,6 +51,7 @@ typedef struct {
   gboolean allow_plaintext;     /* password logins over non-loopback without TLS */
   guint failed_login_delay_ms;
   guint max_connections, max_per_address, max_unauthenticated;
+  guint login_timeout_s, idle_timeout_s;   /* silent connections are closed */
 } MsLabConfig;
 
 void ms_lab_config_init (MsLabConfig *cfg);   /* defaults; student:classroom */
@@ -72,6 +73,8 @@ void         ms_lab_server_set_log (MsLabServer *srv, MsLabLogFunc func, gpointe
 guint16 ms_lab_server_listen (MsLabServer *srv, MsLabService svc, const char *addr_port,
                               GError **error);
 guint16 ms_lab_server_port (MsLabServer *srv, MsLabService svc);
+/* The addresses (GInetAddress) the service listens on, or NULL. */
+GPtrArray *ms_lab_server_addresses (MsLabServer *srv, MsLabService svc);
 const char *ms_lab_service_name (MsLabService svc);
 
 /* --- for protocol sessions ----------------------------------------- */
@@ -122,6 +125,7 @@ typedef struct {
 } MsLabProtocol;
 
 extern const MsLabProtocol ms_pop3_server_protocol;
+extern const MsLabProtocol ms_imap_server_protocol;
 extern const MsLabProtocol ms_dns_tcp_protocol;   /* DNS over TCP (RFC 7766) */
 
 G_END_DECLS

@@ -2,8 +2,10 @@
  * and client contexts, NSS key log output. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -38,14 +40,16 @@ static gboolean
 write_pem (const char *path, gboolean is_key, EVP_PKEY *pkey, X509 *cert, GError **error)
 {
   g_autofree char *tmp = g_strdup_printf ("%s.tmp", path);
-  FILE *f = g_fopen (tmp, "w");
+  /* The key is never readable by others, not even for a moment. */
+  int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, is_key ? 0600 : 0644);
+  FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
   if (f == NULL)
     {
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot write %s"), tmp);
       return FALSE;
     }
-  if (is_key)
-    g_chmod (tmp, 0600);
   int ok = is_key ? PEM_write_PrivateKey (f, pkey, NULL, NULL, 0, NULL, NULL)
                   : PEM_write_X509 (f, cert);
   if (fclose (f) != 0 || !ok || g_rename (tmp, path) != 0)
@@ -152,9 +156,13 @@ setup_keylog (SSL_CTX *ctx, const char *keylog, GError **error)
       keylog_index = SSL_CTX_get_ex_new_index (0, NULL, NULL, NULL, keylog_free);
       g_once_init_leave (&keylog_index_set, 1);
     }
-  FILE *f = g_fopen (keylog, "a");
+  /* Session secrets: readable by the owner only. */
+  int fd = g_open (keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen (fd, "a") : NULL;
   if (f == NULL)
     {
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot write the key log %s"), keylog);
       return FALSE;
     }

@@ -16,6 +16,9 @@
 #define POP3_MAX_LINE 4096
 /* Bytes a client may send ahead while a failed login is being delayed. */
 #define POP3_MAX_PENDING_INPUT (4 * POP3_MAX_LINE)
+/* Lines of a listing (CAPA, LIST, UIDL) shown in the command log; the
+ * last line (".") is always shown. */
+#define POP3_LOG_MAX_LINES 12
 /* After this many unknown or malformed commands in a row the peer is not
  * speaking POP3; the session ends instead of answering garbage forever. */
 #define POP3_MAX_BAD_COMMANDS 20
@@ -66,10 +69,48 @@ reply (Pop3Session *s, const char *fmt, ...)
   ms_lab_conn_printf (s->conn, "%s\r\n", line);
 }
 
+/* Sends a multi-line reply that is already complete (status line, lines,
+ * "."), logging its lines as the client sees them, up to a few. */
+static void
+send_listing (Pop3Session *s, GString *out)
+{
+  guint logged = 0, total = 0;
+  const char *p = out->str;
+  const char *end = out->str + out->len;
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      gsize n = (gsize) ((nl ? nl : end) - p);
+      if (n > 0 && p[n - 1] == '\r')
+        n--;
+      total++;
+      if (logged < POP3_LOG_MAX_LINES || (nl && nl + 1 == end))
+        {
+          ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "%.*s", (int) n, p);
+          logged++;
+        }
+      else if (logged == POP3_LOG_MAX_LINES)
+        {
+          ms_lab_server_log (s->srv, "pop3", s->conn, '-', "(more lines, not shown)");
+          logged++;
+        }
+      p = nl ? nl + 1 : end;
+    }
+  ms_lab_conn_write (s->conn, out->str, out->len);
+}
+
 static void
 finish_session (Pop3Session *s)
 {
   s->state = ST_DONE;
+  /* The maildrop is free as soon as the session is over, before the
+   * connection has finished closing: a client that reconnects right after
+   * QUIT's reply must not find it locked. */
+  if (s->owner)
+    {
+      ms_lab_server_pop3_unlock (s->srv, s->owner);
+      g_clear_pointer (&s->owner, g_free);
+    }
   ms_lab_conn_close (s->conn);
 }
 
@@ -172,7 +213,7 @@ send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
   if (body_lines < 0)
     {
       g_string_append_printf (out, "+OK %" G_GINT64_FORMAT " octets\r\n", m->octets);
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK %" G_GINT64_FORMAT " octets (message follows)",
+      ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK %" G_GINT64_FORMAT " octets",
                          m->octets);
     }
   else
@@ -180,6 +221,8 @@ send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
       g_string_append (out, "+OK top of message follows\r\n");
       ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK top of message follows");
     }
+  gsize head_len = out->len;
+  guint lines = 0, stuffed = 0;
   gboolean in_body = FALSE;
   gint64 sent_body = 0;
   while (p < end)
@@ -192,15 +235,22 @@ send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
       if (in_body && body_lines >= 0 && sent_body >= body_lines)
         break;
       if (n > 0 && p[0] == '.')
-        g_string_append_c (out, '.');
+        {
+          g_string_append_c (out, '.');
+          stuffed++;
+        }
       g_string_append_len (out, p, (gssize) n);
       g_string_append (out, "\r\n");
+      lines++;
       if (in_body)
         sent_body++;
       else if (n == 0)
         in_body = TRUE;
       p = nl ? nl + 1 : end;
     }
+  ms_lab_server_log (s->srv, "pop3", s->conn, '-',
+                     "(%u lines, %" G_GSIZE_FORMAT " bytes on the wire, %u dot-stuffed; then \".\")",
+                     lines, out->len - head_len, stuffed);
   g_string_append (out, ".\r\n");
   ms_lab_conn_write (s->conn, out->str, out->len);
   g_string_free (out, TRUE);
@@ -229,7 +279,6 @@ scan_listing (Pop3Session *s, gboolean uidl, const char *arg)
     g_string_append (out, "+OK unique-id listing follows\r\n");
   else
     g_string_append_printf (out, "+OK %u messages (%" G_GINT64_FORMAT " octets)\r\n", count, octets);
-  ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "%.*s", (int) out->len - 2, out->str);
   for (guint i = 0; i < s->msgs->len; i++)
     {
       Pop3Msg *m = &g_array_index (s->msgs, Pop3Msg, i);
@@ -241,7 +290,7 @@ scan_listing (Pop3Session *s, gboolean uidl, const char *arg)
         g_string_append_printf (out, "%u %" G_GINT64_FORMAT "\r\n", i + 1, m->octets);
     }
   g_string_append (out, ".\r\n");
-  ms_lab_conn_write (s->conn, out->str, out->len);
+  send_listing (s, out);
   g_string_free (out, TRUE);
 }
 
@@ -292,6 +341,8 @@ login_ok (Pop3Session *s, const char *user)
     }
   s->state = ST_TRANSACTION;
   ms_lab_server_authenticated (s->srv, s->conn);
+  ms_lab_server_log (s->srv, "pop3", s->conn, '-', "logged in as %s%s", user,
+                     ms_lab_conn_is_tls (s->conn) ? " (TLS)" : "");
   guint count;
   gint64 octets;
   maildrop_totals (s, &count, &octets);
@@ -378,8 +429,7 @@ cmd_capa (Pop3Session *s)
   if (!tls && s->state == ST_AUTHORIZATION)
     g_string_append (out, "STLS\r\n");
   g_string_append (out, "IMPLEMENTATION Mailscope-lab\r\n.\r\n");
-  ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK capability list follows");
-  ms_lab_conn_write (s->conn, out->str, out->len);
+  send_listing (s, out);
   g_string_free (out, TRUE);
 }
 
@@ -453,8 +503,9 @@ authorization (Pop3Session *s, const char *cmd, const char *args)
     {
       if (args == NULL)
         {
-          reply (s, "+OK");
-          ms_lab_conn_write_str (s->conn, "PLAIN\r\n.\r\n");
+          GString *out = g_string_new ("+OK\r\nPLAIN\r\n.\r\n");
+          send_listing (s, out);
+          g_string_free (out, TRUE);
           return;
         }
       if (plaintext_refused (s))

@@ -1,0 +1,99 @@
+/* ms-capture.h - an opened capture file: compact per-frame records, the
+ * decoded events and the per-session summaries, filled off the main thread
+ * and handed over in batches. */
+#pragma once
+
+#include <gio/gio.h>
+#include "mailscope/ms-types.h"
+#include "mailscope/ms-event.h"
+#include "mailscope/ms-lesson.h"
+#include "mailscope/ms-source.h"
+
+G_BEGIN_DECLS
+
+#define MS_NO_EVENT G_MAXUINT32
+
+/* One frame as the packet list needs it; about 56 bytes, so a capture of a
+ * million frames stays near 56 MB. */
+typedef struct {
+  gint64 file_offset;     /* record offset in a pcap file, or -1 */
+  gint64 ts_nsec;
+  guint32 number;         /* 1-based */
+  guint32 caplen;
+  guint32 len;
+  guint32 src;            /* index into the address table, 0 = none */
+  guint32 dst;
+  guint32 first_event;    /* index of its first event, MS_NO_EVENT if none */
+  guint32 session;        /* session id (1-based), 0 for none */
+  guint32 rel_seq;        /* TCP: payload's offset in its direction's stream */
+  guint16 payload_offset; /* in the frame, G_MAXUINT16 when unknown */
+  guint16 n_events;
+  guint8 ip_proto;
+  guint8 tcp_flags;
+  guint8 proto;           /* MsProto of its first event, else TCP/NONE */
+  guint8 step;            /* MsStep, inherited from its conversation */
+  guint8 dir;             /* MsDir when known */
+  guint8 flags;           /* MsPacketFlags, truncated to 8 bits */
+} MsFrameRecord;
+
+#define MS_TYPE_CAPTURE (ms_capture_get_type ())
+G_DECLARE_FINAL_TYPE (MsCapture, ms_capture, MS, CAPTURE, GObject)
+
+MsCapture *ms_capture_new (GFile *file);
+GFile *ms_capture_get_file (MsCapture *self);
+const char *ms_capture_get_title (MsCapture *self);
+
+/* Starts decoding in a worker thread. "progress" fires per batch; then
+ * "loaded" (with a warning for a truncated file, or NULL) or "failed" with
+ * the one-line message of the source. */
+void ms_capture_load (MsCapture *self);
+gboolean ms_capture_is_loaded (MsCapture *self);
+/* The failure message, or NULL. */
+const char *ms_capture_get_error (MsCapture *self);
+/* A warning such as "the capture ends in the middle of frame 12", or NULL. */
+const char *ms_capture_get_warning (MsCapture *self);
+
+/* Synchronous load for tests and small files: runs the worker in this
+ * thread. Returns FALSE with error on failure. */
+gboolean ms_capture_load_sync (MsCapture *self, GError **error);
+
+guint ms_capture_get_n_frames (MsCapture *self);
+const MsFrameRecord *ms_capture_get_frame (MsCapture *self, guint index);
+guint ms_capture_get_n_events (MsCapture *self);
+MsEvent *ms_capture_get_event (MsCapture *self, guint index);
+/* Session id of event `index` (1-based), 0 for none. */
+guint ms_capture_get_event_session (MsCapture *self, guint index);
+/* Next event of the same frame, MS_NO_EVENT at the end. */
+guint ms_capture_get_next_in_frame (MsCapture *self, guint index);
+/* Address by table index (NULL for 0). */
+const MsAddr *ms_capture_get_addr (MsCapture *self, guint32 index);
+int ms_capture_get_linktype (MsCapture *self);
+
+/* Sessions, once loaded (borrowed; empty before). */
+guint ms_capture_get_n_sessions (MsCapture *self);
+const MsSessionSummary *ms_capture_get_session (MsCapture *self, guint index);
+const MsSessionSummary *ms_capture_find_session (MsCapture *self, guint id);
+/* TRUE when session `other` belongs to the lesson of session `id`: itself,
+ * or a DNS group of the same client address. id 0 means every session. */
+gboolean ms_capture_session_includes (MsCapture *self, guint id, guint other);
+/* A one-line label for a session ("IMAP 127.0.0.1:40878 → 127.0.0.1:143"). */
+char *ms_capture_session_label (MsCapture *self, const MsSessionSummary *s);
+
+/* Reads the bytes of frame `index` again from the file, off the main
+ * thread. The result is a GBytes; fails with the source's message. */
+void ms_capture_read_frame_async (MsCapture *self, guint index,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+GBytes *ms_capture_read_frame_finish (MsCapture *self, GAsyncResult *result,
+                                      GError **error);
+/* The same, blocking (for workers and tests). */
+GBytes *ms_capture_read_frame (MsCapture *self, guint index, GError **error);
+
+/* Frame index (0-based) of 1-based frame number, or -1. */
+gint ms_capture_frame_index (MsCapture *self, guint32 number);
+
+/* Text for the Info column of a frame (events' info, or TCP flags). */
+char *ms_capture_frame_info (MsCapture *self, guint index, gboolean mask_secrets);
+
+G_END_DECLS

@@ -1,0 +1,13 @@
+/* fuzz-imap.c - fuzz target: the IMAP (RFC 9051, 3501) decoder on both
+ * directions' byte streams, split, interleaved and gapped where the fuzzer
+ * chooses; the events must not depend on the split. */
+#include "config.h"
+
+#include "fuzz-common.h"
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  ms_fuzz_stream_decoder (&ms_imap_decoder_class, data, size);
+  return 0;
+}

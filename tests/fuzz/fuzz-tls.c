@@ -1,0 +1,13 @@
+/* fuzz-tls.c - fuzz target: the the TLS record and handshake parser (RFC 8446, 5246) decoder on both
+ * directions' byte streams, split, interleaved and gapped where the fuzzer
+ * chooses; the events must not depend on the split. */
+#include "config.h"
+
+#include "fuzz-common.h"
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  ms_fuzz_stream_decoder (&ms_tls_decoder_class, data, size);
+  return 0;
+}
