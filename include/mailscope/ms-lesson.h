@@ -74,7 +74,8 @@ void ms_lesson_process (MsLesson *lesson, MsEvent *ev);
 /* The session the last processed event belonged to (NULL before any). */
 const MsSessionSummary *ms_lesson_current_session (MsLesson *lesson);
 
-/* Every session so far, in order of first appearance (borrowed). */
+/* Every session so far, in order of first appearance (borrowed); past
+ * 10,000 sessions the oldest are forgotten (ids stay unique). */
 const GPtrArray *ms_lesson_sessions (MsLesson *lesson);
 
 /* Attachments of a session that no fetch moved (counting those past the

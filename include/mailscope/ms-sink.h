@@ -34,6 +34,11 @@ MsSink *ms_sink_new_text_stream (GOutputStream *out, MsLesson *lesson, guint fla
  * lesson. Returns FALSE once writing failed (see ms_sink_finish). */
 gboolean ms_sink_event (MsSink *sink, MsEvent *ev);
 
+/* Writes out what is already formatted (sessions that closed, answered DNS
+ * lookups) without finishing: live capture narrates as sessions end.
+ * Returns FALSE once writing failed. */
+gboolean ms_sink_flush (MsSink *sink);
+
 /* Prints what is still buffered (open sessions, summaries) and flushes.
  * Returns FALSE with error when any write failed. */
 gboolean ms_sink_finish (MsSink *sink, GError **error);

@@ -92,6 +92,7 @@ typedef struct {
   gboolean sync;
   MsLesson *lesson;
   Batch *batch;
+  Batch *final;          /* async: the last batch, returned by the task */
   GHashTable *addr_index; /* MsAddr* → index */
   guint32 n_addrs;
   GHashTable *flows;     /* FlowKey* → Flow* */
@@ -234,6 +235,13 @@ worker_flush (Worker *w, gboolean last)
 
   b->last = last;
   w->batch = last ? NULL : batch_new ();
+  if (last && !w->sync)
+    {
+      /* Handed over by the task's callback, after the earlier batches:
+       * that way the task no longer holds the capture when "loaded" runs. */
+      w->final = b;
+      return;
+    }
   if (w->sync)
     {
       apply_batch (w->self, b);
@@ -243,7 +251,7 @@ worker_flush (Worker *w, gboolean last)
   Delivery *d = g_new0 (Delivery, 1);
   d->self = g_object_ref (w->self);
   d->batch = b;
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, delivery_run, d, NULL);
+  g_idle_add_full (G_PRIORITY_DEFAULT, delivery_run, d, NULL);
 }
 
 /* Fills the record of one frame after the pipeline has seen it. */
@@ -421,7 +429,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_autofree char *path = g_file_get_path (self->file);
   Worker w;
 
-  worker_init (&w, self, cancellable, FALSE);
+  worker_init (&w, self, self->cancellable, FALSE);
   if (path == NULL)
     {
       w.batch = batch_new ();
@@ -431,7 +439,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   else
     worker_run (&w, path, file_size_of (path));
   worker_clear (&w);
-  g_task_return_boolean (task, TRUE);
+  g_task_return_pointer (task, w.final, (GDestroyNotify) batch_free);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -505,7 +513,14 @@ apply_batch (MsCapture *self, Batch *b)
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_task_propagate_boolean (G_TASK (result), NULL);
+  MsCapture *self = MS_CAPTURE (source);
+  Batch *b = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (b == NULL)
+    return;
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    apply_batch (self, b);
+  batch_free (b);
 }
 
 void
@@ -516,7 +531,9 @@ ms_capture_load (MsCapture *self)
   g_return_if_fail (MS_IS_CAPTURE (self));
   g_return_if_fail (!self->loading && !self->loaded);
   self->loading = TRUE;
-  task = g_task_new (self, self->cancellable, load_done, NULL);
+  /* No cancellable on the task: a cancelled load still returns its batch
+   * so that it is freed; load_done drops it. */
+  task = g_task_new (self, NULL, load_done, NULL);
   g_task_set_name (task, "mailscope-load");
   g_task_run_in_thread (task, load_thread);
 }

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "ms-app-resources.h"
 #include "ms-hex-view.h"
 
 /* Bytes per line, as in Wireshark and xxd. */
@@ -183,6 +184,9 @@ ms_hex_view_class_init (MsHexViewClass *klass)
   signals[SIG_BYTE_ACTIVATED] = g_signal_new ("byte-activated", G_TYPE_FROM_CLASS (klass),
                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                               G_TYPE_NONE, 1, G_TYPE_UINT);
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/mailscope/Mailscope/ms-hex-view.ui");
   gtk_widget_class_set_css_name (widget_class, "hexview");

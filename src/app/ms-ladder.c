@@ -10,6 +10,7 @@
 #include <cairo-svg.h>
 #include <pango/pangocairo.h>
 
+#include "ms-app-resources.h"
 #include "ms-ladder.h"
 
 /* Characters of an arrow label; longer protocol lines are cut with "…" so
@@ -115,13 +116,13 @@ compute_layout (MsLadder *self, double width, PangoFontDescription *font, Layout
   l->width = MAX (width, 480);
   l->row_h = size * 2.6;
   l->header_h = size * 4.2;
-  l->margin = MAX (size * 9, 110);
+  l->margin = MAX (size * 12, 150);
   double lanes = l->width - l->margin - size * 2;
   if (self->has_dns)
     {
-      l->x_dns = l->margin + lanes * 0.08;
-      l->x_client = l->margin + lanes * 0.30;
-      l->x_server = l->margin + lanes * 0.92;
+      l->x_dns = l->margin + lanes * 0.06;
+      l->x_client = l->margin + lanes * 0.42;
+      l->x_server = l->margin + lanes * 0.94;
     }
   else
     {
@@ -173,10 +174,10 @@ rebuild_rows (MsLadder *self)
       MsEvent *ev = ms_capture_get_event (self->capture, idx);
       Row row = { idx, 0, -1, FALSE };
 
-      if (ev->step > self->reveal)
-        continue;
       if (ev->proto == MS_PROTO_DNS)
         self->has_dns = TRUE;
+      if (ev->step > self->reveal)
+        continue;
       row.step_start = ev->step != last;
       last = ev->step;
       g_array_append_val (self->rows, row);
@@ -339,9 +340,9 @@ draw_ladder (MsLadder *self, cairo_t *cr, const Layout *l, double y0, double h,
 
   /* Lane titles, kept in view at the top. */
   const MsAddr *client = NULL, *server = NULL, *dns = NULL;
-  for (guint r = 0; r < self->rows->len && (!client || !server || (self->has_dns && !dns)); r++)
+  for (guint r = 0; r < self->all->len && (!client || !server || (self->has_dns && !dns)); r++)
     {
-      MsEvent *ev = ms_capture_get_event (self->capture, g_array_index (self->rows, Row, r).event);
+      MsEvent *ev = ms_capture_get_event (self->capture, g_array_index (self->all, guint, r));
       if (ev->proto == MS_PROTO_DNS)
         {
           if (!dns)
@@ -747,6 +748,9 @@ ms_ladder_class_init (MsLadderClass *klass)
                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                G_TYPE_NONE, 1, G_TYPE_UINT);
 
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class, "/org/mailscope/Mailscope/ms-ladder.ui");
   gtk_widget_class_set_css_name (widget_class, "ladder");
 }

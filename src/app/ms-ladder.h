@@ -28,7 +28,7 @@ guint ms_ladder_get_n_brackets (MsLadder *self);
 /* Frame of the arrow at widget coordinate y, or 0. */
 guint32 ms_ladder_frame_at (MsLadder *self, double y);
 
-/* Writes the whole revealed diagram for slides; *width/*height (may be NULL)
+/* Writes the whole revealed diagram for slides; width and height (may be NULL)
  * receive the image size in pixels. */
 gboolean ms_ladder_export_png (MsLadder *self, const char *path,
                                int *width, int *height, GError **error);

@@ -9,6 +9,7 @@
 #include "mailscope/ms-packet.h"
 #include "mailscope/ms-lesson.h"
 #include "ms-hex-view.h"
+#include "ms-app-resources.h"
 #include "ms-packet-detail.h"
 
 /* Characters of a JSON value (a MIME tree, DNS answers) shown on one row. */
@@ -253,8 +254,10 @@ fill_tree (MsPacketDetail *self, GBytes *bytes)
   frame.file_offset = r->file_offset;
   ms_packet_decode (&frame, NULL, &pkt);
 
-  g_list_store_remove_all (self->root);
-  add_node (self->root, 0, (guint) size,
+  /* Subtrees are complete before the rows reach the tree model, which
+   * asks for children only once per row. */
+  GListStore *top = g_list_store_new (MS_TYPE_DETAIL_NODE);
+  add_node (top, 0, (guint) size,
             g_strdup_printf (_("Frame %u: %u bytes captured, %u on the wire"), r->number,
                              (guint) size, r->len));
   for (guint i = 0; i < pkt.n_layers; i++)
@@ -266,18 +269,18 @@ fill_tree (MsPacketDetail *self, GBytes *bytes)
       if (layer->type == MS_LAYER_FRAME)
         continue;
       if (layer->type == MS_LAYER_PAYLOAD)
-        n = add_node (self->root, layer->offset, len,
+        n = add_node (top, layer->offset, len,
                       g_strdup_printf (_("Payload: %u bytes"), pkt.payload_len));
       else
-        n = add_node (self->root, layer->offset, len,
+        n = add_node (top, layer->offset, len,
                       g_strdup_printf ("%s (%u–%u)", ms_layer_name (layer->type),
                                        layer->offset, layer->offset + len));
       add_layer_fields (children_of (n), layer, &pkt);
     }
   if (pkt.flags & MS_PACKET_TRUNCATED)
-    add_node (self->root, 0, 0, g_strdup (_("The capture holds only part of this frame (truncated).")));
+    add_node (top, 0, 0, g_strdup (_("The capture holds only part of this frame (truncated).")));
   if (pkt.flags & MS_PACKET_MALFORMED)
-    add_node (self->root, 0, 0, g_strdup (_("The headers of this frame contradict themselves (malformed).")));
+    add_node (top, 0, 0, g_strdup (_("The headers of this frame contradict themselves (malformed).")));
 
   for (guint e = r->first_event; e != MS_NO_EVENT; e = ms_capture_get_next_in_frame (self->capture, e))
     {
@@ -288,7 +291,7 @@ fill_tree (MsPacketDetail *self, GBytes *bytes)
       GListStore *kids;
 
       map_range (r, &pkt, ev, ev->offset, ev->length, &eo, &el);
-      n = add_node (self->root, eo, el,
+      n = add_node (top, eo, el,
                     g_strdup_printf ("%s %s: %s", ms_lesson_proto_title (ev->proto), ev->kind, info));
       kids = children_of (n);
       if (ev->step != MS_STEP_NONE)
@@ -316,6 +319,15 @@ fill_tree (MsPacketDetail *self, GBytes *bytes)
         }
     }
   ms_packet_clear (&pkt);
+  {
+    guint n = g_list_model_get_n_items (G_LIST_MODEL (top));
+    g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+    for (guint i = 0; i < n; i++)
+      g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (top), i));
+    g_list_store_splice (self->root, 0, g_list_model_get_n_items (G_LIST_MODEL (self->root)),
+                         items->pdata, n);
+    g_object_unref (top);
+  }
   ms_hex_view_set_bytes (self->hex_view, bytes);
   gtk_stack_set_visible_child_name (self->stack, "detail");
   g_signal_emit (self, signals[SIG_READY], 0);
@@ -369,7 +381,9 @@ ms_packet_detail_select_byte (MsPacketDetail *self, guint offset)
 
       if (node->length == 0 || offset < node->offset || offset >= node->offset + node->length)
         continue;
-      if (node->length < best_len || (node->length == best_len && depth > best_depth))
+      /* Ties go to the deeper row, then to the later one: events come after
+       * the layers that carry them. */
+      if (node->length < best_len || (node->length == best_len && depth >= best_depth))
         {
           best = i;
           best_len = node->length;
@@ -411,6 +425,9 @@ ms_packet_detail_dispose (GObject *object)
   g_clear_object (&self->capture);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_PACKET_DETAIL);
+  /* Children without an id are not cleared by the template. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (ms_packet_detail_parent_class)->dispose (object);
 }
 
@@ -424,6 +441,9 @@ ms_packet_detail_class_init (MsPacketDetailClass *klass)
                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   g_type_ensure (MS_TYPE_HEX_VIEW);
   g_type_ensure (MS_TYPE_DETAIL_NODE);
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/mailscope/Mailscope/ms-packet-detail.ui");
   gtk_widget_class_bind_template_child (widget_class, MsPacketDetail, tree_view);

@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mailscope/ms-lesson.h"
+#include "ms-app-resources.h"
 #include "ms-packet-list.h"
 
 /* Above this many frames the filter runs incrementally so that stepping
@@ -99,6 +100,9 @@ ms_packet_list_dispose (GObject *object)
   g_clear_object (&self->frames);
   g_clear_object (&self->capture);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_PACKET_LIST);
+  /* Children without an id are not cleared by the template. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (ms_packet_list_parent_class)->dispose (object);
 }
 
@@ -113,6 +117,9 @@ ms_packet_list_class_init (MsPacketListClass *klass)
                                               G_TYPE_NONE, 1, G_TYPE_UINT);
 
   g_type_ensure (MS_TYPE_FRAME_ITEM);
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/mailscope/Mailscope/ms-packet-list.ui");
   gtk_widget_class_bind_template_child (widget_class, MsPacketList, column_view);

@@ -5,6 +5,7 @@
 
 #include "mailscope/ms-lesson.h"
 #include "ms-ladder.h"
+#include "ms-app-resources.h"
 #include "ms-step-row.h"
 
 struct _MsStepRow
@@ -27,6 +28,9 @@ ms_step_row_class_init (MsStepRowClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/mailscope/Mailscope/ms-step-row.ui");
   gtk_widget_class_bind_template_child (widget_class, MsStepRow, title_label);

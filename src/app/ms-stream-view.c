@@ -4,6 +4,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "ms-app-resources.h"
 #include "ms-stream-view.h"
 
 struct _MsStreamView
@@ -21,6 +22,9 @@ static void
 ms_stream_view_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), MS_TYPE_STREAM_VIEW);
+  /* Children without an id are not cleared by the template. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (object)));)
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (ms_stream_view_parent_class)->dispose (object);
 }
 
@@ -30,6 +34,9 @@ ms_stream_view_class_init (MsStreamViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = ms_stream_view_dispose;
+  /* Referencing the bundle links it in, and its constructor registers it,
+   * even from the static library. */
+  (void) ms_app_get_resource ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/mailscope/Mailscope/ms-stream-view.ui");
   gtk_widget_class_bind_template_child (widget_class, MsStreamView, text_view);

@@ -201,6 +201,8 @@ ms_cmd_capture (int argc, char **argv)
         }
       frames++;
       ms_pipeline_feed (pipe, &frame);
+      /* Live: a session is told as soon as it has ended. */
+      ms_sink_flush (run.sink);
       if (count > 0 && frames >= (guint64) count)
         break;
     }

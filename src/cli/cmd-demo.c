@@ -136,7 +136,8 @@ print_setup (DemoCli *cli)
       guint16 port = ms_demo_port (cli->demo, shown[i].svc);
       gboolean std = ms_demo_port_is_standard (cli->demo, shown[i].svc);
       fallback |= !std;
-      printf ("  %-6s %s%u%s\n", shown[i].label, "port ", port,
+      g_autofree char *where = g_strdup_printf (_("port %u"), port);
+      printf ("  %-6s %s%s\n", shown[i].label, where,
               std ? "" : _("  (the standard port was not available)"));
     }
   if (fallback)
@@ -209,7 +210,7 @@ on_step (MsDemo *demo, const MsDemoRun *run, MsStep step, const char *descriptio
   run_heading (cli, run);
   printf ("  ▸ %-9s %s\n", ms_step_name (step), description);
   fflush (stdout);
-  if (cli->step && run->report == NULL && !run->finished)
+  if (cli->step && ms_demo_is_waiting (demo))
     {
       fprintf (stderr, "%s", _("[Enter: next step] "));
       fflush (stderr);

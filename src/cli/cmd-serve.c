@@ -324,12 +324,12 @@ ms_cmd_serve (int argc, char **argv)
         printf ("%-8s %s\n", "", _("(no sample mailbox found: new accounts start empty)"));
       if (keylog)
         printf ("%-8s %s\n", _("Key log"), keylog);
-      printf ("%s\n", _("Ready. Press Ctrl+C to stop."));
-
       ms_lab_server_set_log (srv, log_line, NULL);
       GMainLoop *loop = g_main_loop_new (NULL, FALSE);
       guint sigint = g_unix_signal_add (SIGINT, on_signal, loop);
       guint sigterm = g_unix_signal_add (SIGTERM, on_signal, loop);
+      /* Only now: whoever waits for this line may signal us at once. */
+      printf ("%s\n", _("Ready. Press Ctrl+C to stop."));
       g_main_loop_run (loop);
       g_source_remove (sigint);
       g_source_remove (sigterm);
@@ -423,7 +423,8 @@ ms_cmd_deliver (int argc, char **argv)
       return MS_CLI_EXIT_USAGE;
     }
   const char *name = user ? user : MS_LAB_SEED_USER;
-  if (!ms_maildir_name_ok (name) || strchr (name, '.') != NULL)
+  if (!ms_maildir_name_ok (name) || strchr (name, '.') != NULL
+      || strcmp (name, MS_LAB_TLS_SUBDIR) == 0)
     {
       ms_cli_error (_("“%s” is not a plain user name"), name);
       return MS_CLI_EXIT_USAGE;

@@ -181,6 +181,24 @@ def group_curl():
         ok("classroom" not in log, "no password in the log")
     finally:
         srv.cleanup()
+
+    srv = Server("--require-tls")
+    try:
+        url = f"pop3://127.0.0.1:{srv.ports['POP3']}"
+        r = subprocess.run(["curl", "-sS", "-u", "student:classroom", "--ssl", "-k", url + "/1"],
+                           capture_output=True, timeout=30)
+        ok(r.returncode == 0 and r.stdout == crlf(ordered_messages(srv.maildir())[0]),
+           "--require-tls: curl logs in after STLS")
+        # Forcing a password out in clear (no TLS at all) is refused.
+        with socket.create_connection(("127.0.0.1", srv.ports["POP3"]), timeout=10) as s:
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"USER student\r\n")
+            line = f.readline()
+            ok(line.startswith(b"-ERR [AUTH] this server requires TLS"),
+               f"--require-tls: USER in clear refused: {line!r}")
+    finally:
+        srv.cleanup()
     print(f"1..{_count}")
 
 
@@ -493,6 +511,30 @@ def group_keylog():
         ok(os.stat(key).st_mode & 0o077 == 0, "only the owner may read the lab key")
     finally:
         srv.cleanup()
+
+    # A certificate of one's own.
+    tmp = tempfile.mkdtemp(prefix="ms-cert-")
+    try:
+        cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=custom.mailscope.test", "-keyout", key, "-out", cert],
+                           capture_output=True, timeout=60)
+        if r.returncode == 0:
+            srv = Server("--cert", cert, "--key", key)
+            try:
+                pem = ssl.get_server_certificate(("127.0.0.1", srv.ports["POP3S"]))
+                ok(ssl.PEM_cert_to_DER_cert(pem) == ssl.PEM_cert_to_DER_cert(open(cert).read()),
+                   "--cert/--key: that certificate is served")
+                ok(not os.path.exists(os.path.join(srv.data, "tls")), "... and none is generated")
+            finally:
+                srv.cleanup()
+        r = subprocess.run([CLI, "serve", "--cert", cert], capture_output=True, text=True)
+        ok(r.returncode == 2 and "--key" in r.stderr, "--cert without --key is a usage error")
+        r = subprocess.run([CLI, "serve", "--maildir", tmp, "--pop3", "127.0.0.1:0",
+                            "--cert", key, "--key", key], capture_output=True, text=True, timeout=20)
+        ok(r.returncode == 1 and "certificate" in r.stderr, f"a bad certificate is reported: {r.stderr.strip()}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"1..{_count}")
 
 
@@ -693,6 +735,46 @@ def group_defaults_inner():
         for p in procs:
             p.send_signal(signal.SIGTERM)
             ok(p.wait(timeout=10) == 0, "SIGTERM stops it cleanly")
+
+        # A client on another address (192.0.2.1 is not loopback): no
+        # password in clear, unless --allow-plaintext.
+        if subprocess.run(["ip", "addr", "add", "192.0.2.1/32", "dev", "lo"]).returncode == 0:
+            for allow in (False, True):
+                p = subprocess.Popen([CLI, "serve", "--maildir", os.path.join(tmp, "np"),
+                                      "--pop3", "192.0.2.1:0"]
+                                     + (["--allow-plaintext"] if allow else []),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                procs.append(p)
+                port = None
+                while True:
+                    line = p.stdout.readline()
+                    if not line or line.startswith("Ready."):
+                        break
+                    m = re.match(r"POP3\s+192\.0\.2\.1:(\d+)", line)
+                    if m:
+                        port = int(m.group(1))
+                with socket.create_connection(("192.0.2.1", port), timeout=10,
+                                              source_address=("192.0.2.1", 0)) as s:
+                    f = s.makefile("rb")
+                    f.readline()
+                    s.sendall(b"CAPA\r\n")
+                    capa = []
+                    while True:
+                        line = f.readline()
+                        capa.append(line.strip())
+                        if line in (b".\r\n", b""):
+                            break
+                    s.sendall(b"USER student\r\n")
+                    line = f.readline()
+                if allow:
+                    ok(line == b"+OK send PASS\r\n" and b"USER" in capa,
+                       "non-loopback with --allow-plaintext: USER accepted")
+                else:
+                    ok(line.startswith(b"-ERR [AUTH] a password in clear text would cross a real "
+                                       b"network") and b"USER" not in capa,
+                       f"non-loopback: USER refused with the reason: {line!r}")
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=10)
     finally:
         for p in procs:
             if p.poll() is None:

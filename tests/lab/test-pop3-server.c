@@ -501,6 +501,36 @@ test_dele_quit (void)
   lab_free (lab);
 }
 
+/* Another client (IMAP, say) changes flags, which renames the file, and
+ * removes a message while the POP3 session holds the maildrop. */
+static void
+test_changed_underneath (void)
+{
+  Lab *lab = lab_new (NULL);
+  Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40022", TRUE);
+  login (c);
+  GError *error = NULL;
+  MsMaildir *md = ms_lab_server_maildir (lab->srv, "student", &error);
+  g_assert_no_error (error);
+  MsMailbox *mb = ms_mailbox_open (md, "INBOX", &error);
+  g_assert_no_error (error);
+  g_assert_true (ms_mailbox_set_flags (mb, 1, MS_MSG_SEEN | MS_MSG_FLAGGED, &error));
+  g_assert_true (ms_mailbox_expunge (mb, 2, &error));
+  ms_mailbox_free (mb);
+  g_autoptr (GPtrArray) msgs = sample_messages ();
+  g_autofree char *stuffed = dot_stuff (msgs->pdata[0]);
+  g_autofree char *want = g_strdup_printf ("+OK %zu octets\r\n%s", strlen (msgs->pdata[0]), stuffed);
+  expect (c, "RETR 1\r\n", want);
+  g_autofree char *r = (client_send (c, "RETR 2\r\n"), client_take (c));
+  g_assert_true (g_str_has_prefix (r, "-ERR [SYS/TEMP] "));
+  expect (c, "DELE 1\r\n", "+OK marked for deletion at QUIT\r\n");
+  expect (c, "DELE 2\r\n", "+OK marked for deletion at QUIT\r\n");
+  expect (c, "QUIT\r\n", "+OK bye; messages deleted (2)\r\n");
+  g_assert_cmpuint (inbox_count (lab), ==, 3);
+  client_free (c);
+  lab_free (lab);
+}
+
 static void
 test_dele_rset (void)
 {
@@ -1110,6 +1140,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lab/pop3/full-session", test_full_session);
   g_test_add_func ("/lab/pop3/dele-quit", test_dele_quit);
   g_test_add_func ("/lab/pop3/dele-rset", test_dele_rset);
+  g_test_add_func ("/lab/pop3/changed-underneath", test_changed_underneath);
   g_test_add_func ("/lab/pop3/abrupt-close", test_abrupt_close);
   g_test_add_func ("/lab/pop3/in-use", test_in_use);
   g_test_add_func ("/lab/pop3/apop", test_apop);

@@ -277,6 +277,8 @@ typedef struct {
   gboolean started;
   gboolean held;          /* HOLD_AT_LIST: waiting at its LIST step */
   gboolean in_refresh;    /* between the REFRESH step and the next one */
+  gboolean partner_on_next;  /* step mode: start the partner when IDLE runs */
+  GSource *start_timer;   /* pending start_run_later, or NULL */
   GThread *script;        /* RUN_SCRIPT_IMAP */
   char *script_error;
 } Run;
@@ -406,6 +408,11 @@ static void
 run_free (gpointer data)
 {
   Run *r = data;
+  if (r->start_timer)
+    {
+      g_source_destroy (r->start_timer);
+      g_source_unref (r->start_timer);
+    }
   if (r->client)
     ms_lab_client_free (r->client);
   if (r->script)
@@ -767,6 +774,8 @@ run_finished (Run *r, const char *error)
 {
   MsDemo *d = r->demo;
   r->pub.finished = TRUE;
+  if (d->waiting == r)
+    d->waiting = NULL;
   g_free (r->pub.error);
   r->pub.error = g_strdup (error);
   if (r->role == HOLD_START_OTHER_AT_REFRESH)
@@ -800,9 +809,26 @@ static gboolean
 start_run_later (gpointer data)
 {
   Run *r = data;
+  g_clear_pointer (&r->start_timer, g_source_unref);
   if (!r->started)
     start_run (r);
   return G_SOURCE_REMOVE;
+}
+
+/* Starts the run after r in its phase a moment from now (the IDLE client's
+ * partner). */
+static void
+start_partner_soon (Run *r)
+{
+  Run *n = next_in_phase (r);
+  if (n == NULL || n->started)
+    return;
+  if (n->start_timer)
+    return;
+  GSource *t = g_timeout_source_new (MS_DEMO_IDLE_HEAD_START_MS);
+  g_source_set_callback (t, start_run_later, n, NULL);
+  g_source_attach (t, r->demo->ctx);
+  n->start_timer = t;
 }
 
 static void
@@ -810,37 +836,34 @@ on_client_step (MsLabClient *client, MsStep step, const char *description, gpoin
 {
   Run *r = data;
   MsDemo *d = r->demo;
+  Run *partner = next_in_phase (r);
+  /* POP3 client 1 logged in, so the maildrop is locked: it waits there
+   * while the second client tries. */
+  gboolean hold = step == MS_STEP_LIST && r->role == HOLD_AT_LIST && !r->held && partner
+                  && !partner->started;
 
   r->in_refresh = step == MS_STEP_REFRESH;
+  if (!hold && r->opts.step_mode && d->opts.step_mode)
+    d->waiting = r;
   if (d->cb.step_ready)
     d->cb.step_ready (d, &r->pub, step, description, d->user_data);
 
   if (step == MS_STEP_REFRESH && r->role == HOLD_START_OTHER_AT_REFRESH)
     {
-      Run *n = next_in_phase (r);
-      if (n && !n->started)
-        {
-          GSource *t = g_timeout_source_new (MS_DEMO_IDLE_HEAD_START_MS);
-          g_source_set_callback (t, start_run_later, n, NULL);
-          g_source_attach (t, d->ctx);
-          g_source_unref (t);
-        }
+      /* In step mode IDLE begins only when the user goes on. */
+      if (d->opts.step_mode)
+        r->partner_on_next = TRUE;
+      else
+        start_partner_soon (r);
     }
-  if (step == MS_STEP_LIST && r->role == HOLD_AT_LIST && !r->held && next_in_phase (r)
-      && !next_in_phase (r)->started)
+  if (hold)
     {
-      /* Logged in: the maildrop is locked. Now the second client tries. */
       r->held = TRUE;
-      start_run (next_in_phase (r));
+      start_run (partner);
       return;
     }
-  if (r->opts.step_mode)
-    {
-      if (d->opts.step_mode)
-        d->waiting = r;
-      else
-        ms_lab_client_next (client);
-    }
+  if (r->opts.step_mode && !d->opts.step_mode)
+    ms_lab_client_next (client);
 }
 
 static void
@@ -950,7 +973,10 @@ script_command (Run *r, GOutputStream *out, GBufferedInputStream *in, const char
                 const char *command, GError **error)
 {
   g_autofree char *line = g_strdup_printf ("%s %s\r\n", tag, command);
-  script_post (r, 'C', command[0] == 'L' ? "f1 LOGIN " MS_DEMO_USER " ********" : line, FALSE);
+  g_autofree char *shown = g_str_has_prefix (command, "LOGIN ")
+                             ? g_strdup_printf ("%s LOGIN %s ********", tag, MS_DEMO_USER)
+                             : g_strdup_printf ("%s %s", tag, command);
+  script_post (r, 'C', shown, FALSE);
   if (!g_output_stream_write_all (out, line, strlen (line), NULL, NULL, error))
     return FALSE;
   for (;;)
@@ -1152,8 +1178,20 @@ ms_demo_next (MsDemo *d)
 {
   Run *r = d->waiting;
   d->waiting = NULL;
-  if (r && r->client)
-    ms_lab_client_next (r->client);
+  if (r == NULL || r->client == NULL)
+    return;
+  if (r->partner_on_next)
+    {
+      r->partner_on_next = FALSE;
+      start_partner_soon (r);
+    }
+  ms_lab_client_next (r->client);
+}
+
+gboolean
+ms_demo_is_waiting (MsDemo *d)
+{
+  return d->waiting != NULL;
 }
 
 void

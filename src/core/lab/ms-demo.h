@@ -130,6 +130,8 @@ MsDemo *ms_demo_new (const MsDemoOptions *opts, const MsDemoCallbacks *callbacks
 void ms_demo_start (MsDemo *demo);
 /* Step mode: lets the client that announced a step run it. */
 void ms_demo_next (MsDemo *demo);
+/* Step mode: TRUE while a client waits for ms_demo_next(). */
+gboolean ms_demo_is_waiting (MsDemo *demo);
 /* Stops everything, waits for the workers, removes the data directory. */
 void ms_demo_free (MsDemo *demo);
 

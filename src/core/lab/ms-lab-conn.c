@@ -502,7 +502,9 @@ ms_lab_conn_close (MsLabConn *c)
     return;
   if (c->ssl)
     {
+      /* close_notify; fails harmlessly before the handshake is done. */
       SSL_shutdown (c->ssl);
+      ERR_clear_error ();
       drain_tls_output (c);
     }
   c->closing = TRUE;
@@ -531,6 +533,14 @@ ms_lab_conn_start_tls (MsLabConn *c, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+char *
+ms_lab_conn_tls_summary (MsLabConn *c)
+{
+  if (c->ssl == NULL || !SSL_is_init_finished (c->ssl))
+    return NULL;
+  return g_strdup_printf ("%s %s", SSL_get_version (c->ssl), SSL_get_cipher_name (c->ssl));
 }
 
 gboolean

@@ -64,6 +64,8 @@ void ms_lab_conn_resume (MsLabConn *c);
  * TLS. Fails when there is no certificate or TLS is already active. */
 gboolean ms_lab_conn_start_tls (MsLabConn *c, GError **error);
 gboolean ms_lab_conn_is_tls (MsLabConn *c);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" once the handshake is done, else NULL. */
+char *ms_lab_conn_tls_summary (MsLabConn *c);
 /* TRUE when ms_lab_conn_start_tls would succeed (a context, no TLS yet). */
 gboolean ms_lab_conn_tls_available (MsLabConn *c);
 /* Lets a memory transport offer STARTTLS with this context. */

@@ -17,6 +17,7 @@ typedef struct {
   gboolean authenticated;
   gint64 last_input;         /* monotonic µs, for the idle timeouts */
   gboolean timed_out;        /* told so, closing */
+  gboolean tls_logged;       /* the handshake's outcome is in the log */
   const MsLabSessionOps *inner_ops;
   gpointer inner;
 } Tracked;
@@ -146,7 +147,7 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
       const char *colon = strchr (spec, ':');
       g_autofree char *name = colon ? g_strndup (spec, (gsize) (colon - spec)) : NULL;
       if (colon == NULL || colon[1] == '\0' || !ms_maildir_name_ok (name)
-          || strchr (name, '.') != NULL)
+          || strchr (name, '.') != NULL || strcmp (name, MS_LAB_TLS_SUBDIR) == 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        _("--user expects NAME:PASSWORD with a plain name, not “%s”"), spec);
@@ -162,7 +163,7 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
     {
       g_clear_pointer (&cert, g_free);
       g_clear_pointer (&key, g_free);
-      g_autofree char *tls_dir = g_build_filename (srv->cfg.data_dir, "tls", NULL);
+      g_autofree char *tls_dir = g_build_filename (srv->cfg.data_dir, MS_LAB_TLS_SUBDIR, NULL);
       if (!ms_lab_tls_ensure_cert (tls_dir, &cert, &key, error))
         {
           ms_lab_server_free (srv);
@@ -360,6 +361,17 @@ tracked_input (gpointer data, const guint8 *bytes, gsize len)
 {
   Tracked *t = data;
   t->last_input = g_get_monotonic_time ();
+  if (!t->tls_logged && t->srv)
+    {
+      /* Input after TLS started comes through a finished handshake. */
+      g_autofree char *summary = ms_lab_conn_tls_summary (t->conn);
+      if (summary)
+        {
+          t->tls_logged = TRUE;
+          ms_lab_server_log (t->srv, ms_lab_service_name (t->svc), t->conn, '-',
+                             "TLS established: %s", summary);
+        }
+    }
   t->inner_ops->input (t->inner, bytes, len);
 }
 

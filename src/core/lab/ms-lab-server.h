@@ -31,6 +31,9 @@ G_BEGIN_DECLS
 /* Accounts without a sample Maildir of their own are seeded from this
  * user's (samples/maildir/student). */
 #define MS_LAB_SEED_USER "student"
+/* The generated certificate's directory inside the data directory, next to
+ * the users' Maildirs (so no user may have this name). */
+#define MS_LAB_TLS_SUBDIR "tls"
 
 typedef enum {
   MS_LAB_IMAP,

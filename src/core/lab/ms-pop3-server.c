@@ -38,6 +38,7 @@ typedef struct {
 typedef struct {
   MsLabServer *srv;
   MsLabConn *conn;
+  const char *service;     /* "pop3" or "pop3s", for the log */
   State state;
   GByteArray *inbuf;
   char *user;              /* from USER, awaiting PASS */
@@ -65,7 +66,7 @@ reply (Pop3Session *s, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *line = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "%s", line);
+  ms_lab_server_log (s->srv, s->service, s->conn, 'S', "%s", line);
   ms_lab_conn_printf (s->conn, "%s\r\n", line);
 }
 
@@ -86,12 +87,12 @@ send_listing (Pop3Session *s, GString *out)
       total++;
       if (logged < POP3_LOG_MAX_LINES || (nl && nl + 1 == end))
         {
-          ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "%.*s", (int) n, p);
+          ms_lab_server_log (s->srv, s->service, s->conn, 'S', "%.*s", (int) n, p);
           logged++;
         }
       else if (logged == POP3_LOG_MAX_LINES)
         {
-          ms_lab_server_log (s->srv, "pop3", s->conn, '-', "(more lines, not shown)");
+          ms_lab_server_log (s->srv, s->service, s->conn, '-', "(more lines, not shown)");
           logged++;
         }
       p = nl ? nl + 1 : end;
@@ -199,7 +200,13 @@ static void
 send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
 {
   GError *error = NULL;
-  g_autoptr (GBytes) bytes = ms_mailbox_read (s->mb, m->uid, &error);
+  g_autoptr (GBytes) bytes = ms_mailbox_read (s->mb, m->uid, NULL);
+  if (bytes == NULL)
+    {
+      /* An IMAP session may have renamed the file (new flags) since. */
+      ms_mailbox_rescan (s->mb, NULL);
+      bytes = ms_mailbox_read (s->mb, m->uid, &error);
+    }
   if (bytes == NULL)
     {
       reply (s, "-ERR [SYS/TEMP] %s", error->message);
@@ -213,13 +220,13 @@ send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
   if (body_lines < 0)
     {
       g_string_append_printf (out, "+OK %" G_GINT64_FORMAT " octets\r\n", m->octets);
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK %" G_GINT64_FORMAT " octets",
+      ms_lab_server_log (s->srv, s->service, s->conn, 'S', "+OK %" G_GINT64_FORMAT " octets",
                          m->octets);
     }
   else
     {
       g_string_append (out, "+OK top of message follows\r\n");
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+OK top of message follows");
+      ms_lab_server_log (s->srv, s->service, s->conn, 'S', "+OK top of message follows");
     }
   gsize head_len = out->len;
   guint lines = 0, stuffed = 0;
@@ -248,7 +255,7 @@ send_message (Pop3Session *s, Pop3Msg *m, gint64 body_lines)
         in_body = TRUE;
       p = nl ? nl + 1 : end;
     }
-  ms_lab_server_log (s->srv, "pop3", s->conn, '-',
+  ms_lab_server_log (s->srv, s->service, s->conn, '-',
                      "(%u lines, %" G_GSIZE_FORMAT " bytes on the wire, %u dot-stuffed; then \".\")",
                      lines, out->len - head_len, stuffed);
   g_string_append (out, ".\r\n");
@@ -312,7 +319,7 @@ static void
 login_failed (Pop3Session *s, const char *why)
 {
   g_clear_pointer (&s->user, g_free);
-  ms_lab_server_log (s->srv, "pop3", s->conn, '-', "login failed: %s", why);
+  ms_lab_server_log (s->srv, s->service, s->conn, '-', "login failed: %s", why);
   s->delayed_reply = g_strdup_printf ("-ERR [AUTH] %s", why);
   ms_lab_conn_pause (s->conn);
   s->delay_id = g_timeout_add (ms_lab_server_config (s->srv)->failed_login_delay_ms, end_delay, s);
@@ -326,7 +333,7 @@ login_ok (Pop3Session *s, const char *user)
       reply (s, "-ERR [IN-USE] %s",
              _("the maildrop is in use by another POP3 session: POP3 gives one client the "
                "mailbox at a time"));
-      ms_lab_server_log (s->srv, "pop3", s->conn, '-', "maildrop of %s is locked", user);
+      ms_lab_server_log (s->srv, s->service, s->conn, '-', "maildrop of %s is locked", user);
       return;
     }
   s->owner = g_strdup (user);
@@ -341,7 +348,7 @@ login_ok (Pop3Session *s, const char *user)
     }
   s->state = ST_TRANSACTION;
   ms_lab_server_authenticated (s->srv, s->conn);
-  ms_lab_server_log (s->srv, "pop3", s->conn, '-', "logged in as %s%s", user,
+  ms_lab_server_log (s->srv, s->service, s->conn, '-', "logged in as %s%s", user,
                      ms_lab_conn_is_tls (s->conn) ? " (TLS)" : "");
   guint count;
   gint64 octets;
@@ -439,16 +446,16 @@ static void
 log_command (Pop3Session *s, const char *cmd, const char *args)
 {
   if (g_ascii_strcasecmp (cmd, "PASS") == 0)
-    ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "PASS ****");
+    ms_lab_server_log (s->srv, s->service, s->conn, 'C', "PASS ****");
   else if (g_ascii_strcasecmp (cmd, "AUTH") == 0 && args && strchr (args, ' '))
-    ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "AUTH PLAIN ****");
+    ms_lab_server_log (s->srv, s->service, s->conn, 'C', "AUTH PLAIN ****");
   else if (g_ascii_strcasecmp (cmd, "APOP") == 0 && args && strchr (args, ' '))
     {
       g_autofree char *name = g_strndup (args, (gsize) (strchr (args, ' ') - args));
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "APOP %s <digest>", name);
+      ms_lab_server_log (s->srv, s->service, s->conn, 'C', "APOP %s <digest>", name);
     }
   else
-    ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "%s%s%s", cmd, args ? " " : "",
+    ms_lab_server_log (s->srv, s->service, s->conn, 'C', "%s%s%s", cmd, args ? " " : "",
                        args ? args : "");
 }
 
@@ -524,7 +531,7 @@ authorization (Pop3Session *s, const char *cmd, const char *args)
       else
         {
           s->sasl_pending = TRUE;
-          ms_lab_server_log (s->srv, "pop3", s->conn, 'S', "+ ");
+          ms_lab_server_log (s->srv, s->service, s->conn, 'S', "+ ");
           ms_lab_conn_write_str (s->conn, "+ \r\n");
         }
     }
@@ -547,12 +554,12 @@ authorization (Pop3Session *s, const char *cmd, const char *args)
       g_byte_array_set_size (s->inbuf, 0);
       if (!ms_lab_conn_start_tls (s->conn, &error))
         {
-          ms_lab_server_log (s->srv, "pop3", s->conn, '-', "STLS failed: %s", error->message);
+          ms_lab_server_log (s->srv, s->service, s->conn, '-', "STLS failed: %s", error->message);
           g_error_free (error);
           finish_session (s);
           return;
         }
-      ms_lab_server_log (s->srv, "pop3", s->conn, '-', "TLS handshake starts");
+      ms_lab_server_log (s->srv, s->service, s->conn, '-', "TLS handshake starts");
     }
   else
     bad_command (s, _("unknown command, or not before login"));
@@ -657,7 +664,7 @@ handle_line (Pop3Session *s, char *line)
   if (s->sasl_pending)
     {
       s->sasl_pending = FALSE;
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "****");
+      ms_lab_server_log (s->srv, s->service, s->conn, 'C', "****");
       if (strcmp (line, "*") == 0)
         reply (s, "-ERR %s", _("authentication cancelled"));
       else
@@ -676,7 +683,7 @@ handle_line (Pop3Session *s, char *line)
   const char *cmd = line;
   if (!g_utf8_validate (line, -1, NULL))
     {
-      ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "(%zu bytes that are not text)", strlen (line));
+      ms_lab_server_log (s->srv, s->service, s->conn, 'C', "(%zu bytes that are not text)", strlen (line));
       bad_command (s, _("commands are ASCII words"));
       return;
     }
@@ -720,7 +727,7 @@ process (Pop3Session *s)
       guint before = s->bad_commands;
       if (has_nul)
         {
-          ms_lab_server_log (s->srv, "pop3", s->conn, 'C', "(a line holding NUL bytes)");
+          ms_lab_server_log (s->srv, s->service, s->conn, 'C', "(a line holding NUL bytes)");
           bad_command (s, _("commands are ASCII words"));
           continue;
         }
@@ -769,7 +776,7 @@ session_closed (gpointer data)
     g_source_remove (s->delay_id);
   if (s->owner)
     ms_lab_server_pop3_unlock (s->srv, s->owner);
-  ms_lab_server_log (s->srv, "pop3", s->conn, '-', "closed");
+  ms_lab_server_log (s->srv, s->service, s->conn, '-', "closed");
   if (s->mb)
     ms_mailbox_free (s->mb);
   if (s->msgs)
@@ -793,6 +800,7 @@ session_create (MsLabServer *srv, MsLabConn *conn, gboolean tls)
   Pop3Session *s = g_new0 (Pop3Session, 1);
   s->srv = srv;
   s->conn = conn;
+  s->service = ms_lab_service_name (tls ? MS_LAB_POP3S : MS_LAB_POP3);
   s->inbuf = g_byte_array_new ();
   s->stamp = g_strdup_printf ("<%u.%" G_GINT64_FORMAT "@pop.mailscope.test>", g_random_int (),
                               g_get_real_time () / G_USEC_PER_SEC);

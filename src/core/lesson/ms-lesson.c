@@ -22,6 +22,10 @@
 /* Distinct message sizes remembered per IMAP session to sum the mailbox
  * size without counting a message twice; past it sizes are simply added. */
 #define MS_LESSON_MAX_SIZES 65536
+/* Sessions remembered (as many as the pipeline tracks streams); past it the
+ * oldest quarter is forgotten, so a capture of 100,000 one-packet streams
+ * cannot fill memory with summaries. */
+#define MS_LESSON_MAX_SESSIONS 10000
 
 typedef struct {
   char tag[MS_LESSON_MAX_TAG];
@@ -43,6 +47,7 @@ typedef struct {
 
 struct _MsLesson {
   GPtrArray *sessions;        /* of Session*, owned */
+  guint next_id;              /* ids stay unique after old sessions go */
   GHashTable *by_stream;      /* gint64* stream → Session* */
   GHashTable *by_dns;         /* "client|server" → Session* */
   Session *current;
@@ -225,11 +230,35 @@ proto_from_port (guint16 port)
     }
 }
 
+/* TRUE for a table entry whose session is older than the id in data. */
+static gboolean
+session_is_older (gpointer key, gpointer value, gpointer data)
+{
+  return ((Session *) value)->sum.id < GPOINTER_TO_UINT (data);
+}
+
+/* Forgets the oldest quarter of the sessions once there are too many. */
+static void
+sessions_trim (MsLesson *l)
+{
+  if (l->sessions->len < MS_LESSON_MAX_SESSIONS)
+    return;
+  guint drop = MS_LESSON_MAX_SESSIONS / 4;
+  Session *keep = g_ptr_array_index (l->sessions, drop);
+  gpointer cut = GUINT_TO_POINTER (keep->sum.id);
+  g_hash_table_foreach_remove (l->by_stream, session_is_older, cut);
+  g_hash_table_foreach_remove (l->by_dns, session_is_older, cut);
+  if (l->current && l->current->sum.id < keep->sum.id)
+    l->current = NULL;
+  g_ptr_array_remove_range (l->sessions, 0, drop);
+}
+
 static Session *
 session_add (MsLesson *l, const MsEvent *ev)
 {
+  sessions_trim (l);
   Session *s = g_new0 (Session, 1);
-  s->sum.id = l->sessions->len + 1;
+  s->sum.id = ++l->next_id;
   s->sum.proto = ev->proto;
   s->sum.stream = ev->stream;
   s->sum.mailbox_bytes = -1;

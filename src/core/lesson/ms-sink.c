@@ -276,7 +276,10 @@ text_event (MsSink *sink, MsEvent *ev)
     }
   sink->held_bytes += h->text->len - before;
 
-  if (s->closed || h->lines >= MS_SINK_MAX_SESSION_LINES
+  /* A DNS exchange is over once it is answered: print it at once, so a
+   * lookup appears before the connection it was made for. */
+  gboolean answered = ev->proto == MS_PROTO_DNS && ms_event_get_bool (ev, "response");
+  if (s->closed || answered || h->lines >= MS_SINK_MAX_SESSION_LINES
       || sink->held_bytes > MS_SINK_MAX_HELD_BYTES)
     held_print (sink, s, h, s->closed);
   /* A closed session keeps only its small record, so that a straggler
@@ -387,4 +390,21 @@ ms_sink_free (MsSink *sink)
   g_string_free (sink->buf, TRUE);
   g_clear_error (&sink->error);
   g_free (sink);
+}
+
+/* The buffered text out now, and the FILE flushed too; FALSE once any write
+ * failed. */
+gboolean
+ms_sink_flush (MsSink *sink)
+{
+  g_return_val_if_fail (sink != NULL, FALSE);
+  if (!sink_flush (sink))
+    return FALSE;
+  if (sink->fp && fflush (sink->fp) != 0)
+    {
+      g_set_error (&sink->error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("Cannot write the output: %s"), g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -114,7 +114,8 @@ static char *
 text_cap (const guint8 *p, gsize len, gsize cap)
 {
   GString *s = g_string_sized_new (MIN (len, cap) + 4);
-  const char *q = (const char *) p, *end = (const char *) p + len;
+  /* An empty argument may come as (NULL, 0): no pointer arithmetic on it. */
+  const char *q = (const char *) p, *end = p != NULL ? (const char *) p + len : q;
   gsize chars = 0;
 
   while (q < end && chars < cap)

@@ -1,0 +1,47 @@
+/* ms-session-view.h - the lesson of one session: step list, ladder diagram,
+ * conversation, packet list and packet detail, revealed step by step. */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "ms-capture.h"
+#include "ms-ladder.h"
+#include "ms-packet-list.h"
+#include "ms-packet-detail.h"
+#include "ms-stream-view.h"
+
+G_BEGIN_DECLS
+
+#define MS_TYPE_SESSION_VIEW (ms_session_view_get_type ())
+G_DECLARE_FINAL_TYPE (MsSessionView, ms_session_view, MS, SESSION_VIEW, GtkWidget)
+
+GtkWidget *ms_session_view_new (void);
+void ms_session_view_set_capture (MsSessionView *self, MsCapture *capture);
+MsCapture *ms_session_view_get_capture (MsSessionView *self);
+/* Session id (0: every session). */
+void ms_session_view_set_session (MsSessionView *self, guint session);
+guint ms_session_view_get_session (MsSessionView *self);
+
+/* Stepping: positions count from 0 over the steps present. */
+guint ms_session_view_get_n_steps (MsSessionView *self);
+guint ms_session_view_get_position (MsSessionView *self);
+MsStep ms_session_view_get_current_step (MsSessionView *self);
+void ms_session_view_set_position (MsSessionView *self, guint position);
+gboolean ms_session_view_step_next (MsSessionView *self);
+gboolean ms_session_view_step_back (MsSessionView *self);
+void ms_session_view_step_first (MsSessionView *self);
+void ms_session_view_step_last (MsSessionView *self);
+void ms_session_view_set_playing (MsSessionView *self, gboolean playing);
+gboolean ms_session_view_get_playing (MsSessionView *self);
+/* Seconds per step at 1×: divided by the speed. */
+void ms_session_view_set_speed (MsSessionView *self, double speed);
+
+void ms_session_view_set_mask_secrets (MsSessionView *self, gboolean mask);
+/* Selects frame `number` everywhere (list, diagram, detail). */
+void ms_session_view_select_frame (MsSessionView *self, guint32 number);
+
+MsLadder *ms_session_view_get_ladder (MsSessionView *self);
+MsPacketList *ms_session_view_get_packet_list (MsSessionView *self);
+MsPacketDetail *ms_session_view_get_packet_detail (MsSessionView *self);
+MsStreamView *ms_session_view_get_stream_view (MsSessionView *self);
+
+G_END_DECLS

@@ -1,0 +1,222 @@
+/* test-e2e.c - the real application under Xvfb: opens a sample capture as
+ * `mailscope FILE` would, steps through every step forward and back with
+ * the window's actions, exports the diagram and the handout, and opens a
+ * file that is not a capture. */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <glib/gi18n-lib.h>
+
+#include "mailscope/ms-source.h"
+#include "mailscope/ms-lesson.h"
+#include "ms-application.h"
+#include "ms-window.h"
+#include "ms-session-view.h"
+
+/* Seconds to wait for a capture to load before failing. */
+#define E2E_TIMEOUT 30
+
+static MsApplication *app;
+
+static void
+wait_for_page (MsWindow *win, const char *page)
+{
+  gint64 end = g_get_monotonic_time () + E2E_TIMEOUT * G_USEC_PER_SEC;
+
+  while (g_strcmp0 (ms_window_get_page (win), page) != 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static MsWindow *
+open_sample (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", name, NULL);
+  GFile *files[1];
+  GtkWindow *win;
+
+  files[0] = g_file_new_for_path (path);
+  g_application_open (G_APPLICATION (app), files, 1, "");
+  g_object_unref (files[0]);
+  win = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (MS_IS_WINDOW (win));
+  return MS_WINDOW (win);
+}
+
+static guint
+visible_rows (MsSessionView *view)
+{
+  return ms_packet_list_get_n_visible (ms_session_view_get_packet_list (view));
+}
+
+static guint
+arrows (MsSessionView *view)
+{
+  return ms_ladder_get_n_arrows (ms_session_view_get_ladder (view));
+}
+
+static void
+test_lesson (void)
+{
+  MsWindow *win = open_sample ("imap-idle-partial.pcap");
+  MsSessionView *view;
+  g_autofree char *dir = g_dir_make_tmp ("ms-e2e-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "diagram.png", NULL);
+  g_autofree char *md = g_build_filename (dir, "lesson.md", NULL);
+  guint n, rows[16], arrow_count[16];
+  static const MsStep expected[] = {
+    MS_STEP_DNS, MS_STEP_CONNECT, MS_STEP_GREETING, MS_STEP_NEGOTIATE, MS_STEP_LOGIN,
+    MS_STEP_LIST, MS_STEP_FETCH, MS_STEP_REFRESH, MS_STEP_LOGOUT, MS_STEP_CLOSE,
+  };
+
+  g_assert_cmpstr (ms_window_get_page (win), ==, "loading");
+  wait_for_page (win, "session");
+  view = ms_window_get_session_view (win);
+  n = ms_session_view_get_n_steps (view);
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (expected));
+
+  /* Forward with lesson.next, as Space does. */
+  for (guint k = 0; k < n; k++)
+    {
+      g_assert_cmpuint (ms_session_view_get_position (view), ==, k);
+      g_assert_cmpuint (ms_session_view_get_current_step (view), ==, expected[k]);
+      rows[k] = visible_rows (view);
+      arrow_count[k] = arrows (view);
+      if (k > 0)
+        {
+          g_assert_cmpuint (rows[k], >, rows[k - 1]);
+          g_assert_cmpuint (arrow_count[k], >, arrow_count[k - 1]);
+        }
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "lesson.next", NULL));
+      while (g_main_context_pending (NULL))
+        g_main_context_iteration (NULL, FALSE);
+    }
+  /* lesson.next at the end is disabled and changes nothing. */
+  g_assert_cmpuint (ms_session_view_get_position (view), ==, n - 1);
+  g_assert_cmpuint (rows[n - 1], ==, 43);
+
+  /* Back again, one step at a time (Backspace). */
+  for (guint k = n - 1; k > 0; k--)
+    {
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "lesson.back", NULL));
+      g_assert_cmpuint (ms_session_view_get_position (view), ==, k - 1);
+      g_assert_cmpuint (visible_rows (view), ==, rows[k - 1]);
+      g_assert_cmpuint (arrows (view), ==, arrow_count[k - 1]);
+    }
+  g_assert_cmpuint (ms_session_view_get_current_step (view), ==, MS_STEP_DNS);
+
+  /* End and Home. */
+  gtk_widget_activate_action (GTK_WIDGET (win), "lesson.last", NULL);
+  g_assert_cmpuint (ms_session_view_get_current_step (view), ==, MS_STEP_CLOSE);
+  g_assert_cmpuint (visible_rows (view), ==, 43);
+
+  /* The exported diagram holds every arrow at the slide width. */
+  gtk_widget_activate_action (GTK_WIDGET (win), "capture.export-diagram-to", "s", png);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GdkTexture) tex = gdk_texture_new_from_filename (png, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (gdk_texture_get_width (tex), ==, 1100);
+    /* a row per arrow plus the lane titles */
+    g_assert_cmpint (gdk_texture_get_height (tex), >, (int) arrows (view) * 20);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (win), "lesson.first", NULL);
+  g_assert_cmpuint (ms_session_view_get_position (view), ==, 0);
+
+  /* The handout, secrets masked. */
+  g_object_set (win, "mask-secrets", TRUE, NULL);
+  gtk_widget_activate_action (GTK_WIDGET (win), "capture.export-handout-to", "s", md);
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (md, &text, NULL, NULL));
+    g_assert_true (g_str_has_prefix (text, "# "));
+    g_assert_null (strstr (text, "classroom"));
+    g_assert_nonnull (strstr (text, "### 10. "));
+  }
+
+  /* Play advances by itself; pause stops it. */
+  gtk_widget_activate_action (GTK_WIDGET (win), "lesson.play", NULL);
+  g_assert_true (ms_session_view_get_playing (view));
+  gtk_widget_activate_action (GTK_WIDGET (win), "lesson.play", NULL);
+  g_assert_false (ms_session_view_get_playing (view));
+
+  g_unlink (png);
+  g_unlink (md);
+  g_rmdir (dir);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static void
+test_bad_file (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", "README.md", NULL);
+  g_autoptr (GError) error = NULL;
+  MsWindow *win = open_sample ("README.md");
+
+  wait_for_page (win, "error");
+  g_assert_null (ms_source_open_file (path, &error));
+  g_assert_cmpstr (ms_capture_get_error (ms_window_get_capture (win)), ==, error->message);
+  /* Nothing to step through or export. */
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (win), "lesson.next", NULL)
+                  && ms_session_view_get_n_steps (ms_window_get_session_view (win)) > 0);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* Chinese (run with LANGUAGE=zh_CN): the step list and the window speak
+ * Chinese. */
+static void
+test_chinese (void)
+{
+  MsWindow *win;
+  MsSessionView *view;
+
+  win = open_sample ("imap-idle-partial.pcap");
+  wait_for_page (win, "session");
+  view = ms_window_get_session_view (win);
+  /* The narration and the window's own strings come translated. */
+  g_assert_cmpstr (ms_lesson_step_title (MS_STEP_LOGIN), !=, "Log in");
+  g_assert_true (g_utf8_validate (ms_lesson_step_title (MS_STEP_LOGIN), -1, NULL));
+  g_assert_cmpstr (_("All sessions"), !=, "All sessions");
+  g_assert_cmpstr (_("Conversation"), !=, "Conversation");
+  g_assert_cmpstr (_("Cannot Open This Capture"), !=, "Cannot Open This Capture");
+  g_assert_cmpuint (ms_session_view_get_n_steps (view), ==, 10);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
+  int rc;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  g_application_hold (G_APPLICATION (app));
+
+  if (g_str_has_prefix (g_getenv ("LANGUAGE") ? g_getenv ("LANGUAGE") : "", "zh"))
+    g_test_add_func ("/app/e2e/chinese", test_chinese);
+  else
+    {
+      g_test_add_func ("/app/e2e/lesson", test_lesson);
+      g_test_add_func ("/app/e2e/bad-file", test_bad_file);
+    }
+  rc = g_test_run ();
+
+  g_application_release (G_APPLICATION (app));
+  g_application_quit (G_APPLICATION (app));
+  g_clear_object (&app);
+  return rc;
+}
