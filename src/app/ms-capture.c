@@ -650,6 +650,12 @@ ms_capture_get_title (MsCapture *self)
   return self->title;
 }
 
+void
+ms_capture_cancel (MsCapture *self)
+{
+  g_cancellable_cancel (self->cancellable);
+}
+
 gboolean
 ms_capture_is_loaded (MsCapture *self)
 {

@@ -48,6 +48,8 @@ const char *ms_capture_get_title (MsCapture *self);
  * the one-line message of the source. */
 void ms_capture_load (MsCapture *self);
 gboolean ms_capture_is_loaded (MsCapture *self);
+/* Stops a load in progress; neither "loaded" nor "failed" fires then. */
+void ms_capture_cancel (MsCapture *self);
 /* The failure message, or NULL. */
 const char *ms_capture_get_error (MsCapture *self);
 /* A warning such as "the capture ends in the middle of frame 12", or NULL. */

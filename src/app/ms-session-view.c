@@ -53,6 +53,28 @@ reveal_step (MsSessionView *self)
   return self->plan.n_steps ? self->plan.steps[self->position] : MS_STEP_N;
 }
 
+/* Brings the current step's row into view once the list is laid out. */
+static gboolean
+scroll_step_list (gpointer data)
+{
+  MsSessionView *self = data;
+  GtkListBoxRow *row = self->step_list
+                         ? gtk_list_box_get_row_at_index (self->step_list, (int) self->position)
+                         : NULL;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->step_scroller);
+  graphene_rect_t bounds;
+
+  if (row && gtk_widget_compute_bounds (GTK_WIDGET (row), GTK_WIDGET (self->step_list), &bounds))
+    {
+      double top = bounds.origin.y, bottom = top + bounds.size.height;
+      double value = gtk_adjustment_get_value (adj), page = gtk_adjustment_get_page_size (adj);
+      if (top < value || bottom > value + page)
+        gtk_adjustment_set_value (adj, MAX (0, top - page / 4));
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* Applies the position to every part of the view. */
 static void
 update_position (MsSessionView *self)
@@ -75,6 +97,7 @@ update_position (MsSessionView *self)
         }
       i++;
     }
+  g_idle_add_full (G_PRIORITY_LOW, scroll_step_list, g_object_ref (self), NULL);
   ms_ladder_set_reveal (self->ladder, step);
   ms_packet_list_set_reveal (self->packet_list, step);
   ms_stream_view_set_events (self->stream_view, self->capture,

@@ -7,6 +7,10 @@
 #include "ms-app-resources.h"
 #include "ms-stream-view.h"
 
+/* Lines shown at most: a text view re-laid out on every step must stay
+ * quick, and a conversation longer than this is read in the packet list. */
+#define MS_STREAM_MAX_LINES 3000
+
 struct _MsStreamView
 {
   GtkWidget parent_instance;
@@ -65,6 +69,7 @@ ms_stream_view_set_events (MsStreamView *self, MsCapture *capture, const guint *
                            guint n, MsStep reveal, gboolean mask)
 {
   GtkTextIter end;
+  guint lines = 0;
 
   gtk_text_buffer_set_text (self->buffer, "", 0);
   for (guint i = 0; capture && i < n; i++)
@@ -93,6 +98,11 @@ ms_stream_view_set_events (MsStreamView *self, MsCapture *capture, const guint *
           line = g_strdup_printf ("%s %s\n", ev->dir == MS_DIR_S2C ? "S:" : "C:", text);
         }
       gtk_text_buffer_get_end_iter (self->buffer, &end);
+      if (++lines > MS_STREAM_MAX_LINES)
+        {
+          gtk_text_buffer_insert_with_tags_by_name (self->buffer, &end, "…\n", -1, "meta", NULL);
+          break;
+        }
       gtk_text_buffer_insert_with_tags_by_name (self->buffer, &end, line, -1, tag, NULL);
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "lab/ms-demo.h"
 #include "ms-narration-export.h"
 #include "ms-window-private.h"
 
@@ -29,6 +30,7 @@ ms_window_update_actions (MsWindow *self)
   guint pos = session ? ms_session_view_get_position (self->session_view) : 0;
   guint n = session ? ms_session_view_get_n_steps (self->session_view) : 0;
 
+  gtk_widget_action_set_enabled (w, "capture.live-demo", self->demo == NULL);
   gtk_widget_action_set_enabled (w, "lesson.first", session && pos > 0);
   gtk_widget_action_set_enabled (w, "lesson.back", session && pos > 0);
   gtk_widget_action_set_enabled (w, "lesson.next", session && pos + 1 < n);
@@ -209,6 +211,96 @@ open_action (GtkWidget *w, const char *name, GVariant *param)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Live demo                                                              */
+
+static gboolean
+free_demo_idle (gpointer data)
+{
+  ms_demo_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ms_window_stop_demo (MsWindow *self)
+{
+  if (self->demo)
+    ms_demo_free (g_steal_pointer (&self->demo));
+  g_clear_pointer (&self->demo_pcap, g_free);
+}
+
+static void
+on_demo_events (MsDemo *demo, MsEvent *const *events, guint n, gpointer data)
+{
+  MsWindow *self = data;
+  gtk_progress_bar_pulse (self->progress_bar);
+}
+
+/* The demo wrote its capture: open it like any other file. */
+static void
+on_demo_finished (MsDemo *demo, const GError *error, gpointer data)
+{
+  MsWindow *self = data;
+  g_autofree char *pcap = g_steal_pointer (&self->demo_pcap);
+
+  /* The demo cannot be freed from its own callback. */
+  g_idle_add (free_demo_idle, g_steal_pointer (&self->demo));
+  if (error)
+    {
+      adw_status_page_set_description (self->error_page, error->message);
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      ms_window_update_actions (self);
+      return;
+    }
+  if (ms_demo_capture_mode (demo) == MS_CAPTURE_NONE)
+    {
+      const char *reason = ms_demo_capture_reason (demo);
+      adw_status_page_set_description (self->error_page,
+                                       reason ? reason : _("The demo ran, but nothing could be captured."));
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      ms_window_update_actions (self);
+      return;
+    }
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (pcap);
+    ms_window_open_file (self, file);
+  }
+}
+
+static void
+live_demo_action (GtkWidget *w, const char *name, GVariant *param)
+{
+  MsWindow *self = MS_WINDOW (w);
+  static const MsDemoCallbacks callbacks = {
+    .events = on_demo_events,
+    .finished = on_demo_finished,
+  };
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "mailscope", NULL);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *base = g_strdup_printf ("live-demo-%s.pcap", stamp);
+  g_autoptr (GError) error = NULL;
+  MsDemoOptions opts;
+
+  if (self->demo)
+    return;
+  g_mkdir_with_parents (dir, 0700);
+  ms_demo_options_init (&opts);
+  opts.kind = MS_DEMO_IMAP;
+  opts.pcap_path = g_build_filename (dir, base, NULL);
+  self->demo_pcap = g_strdup (opts.pcap_path);
+  self->demo = ms_demo_new (&opts, &callbacks, self, &error);
+  ms_demo_options_clear (&opts);
+  if (self->demo == NULL)
+    {
+      g_clear_pointer (&self->demo_pcap, g_free);
+      ms_window_toast (self, error->message);
+      return;
+    }
+  ms_window_show_busy (self, _("Running the live demo: the lab’s servers and an IMAP client talk on this computer…"));
+  ms_demo_start (self->demo);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Lesson                                                                 */
 
 static void
@@ -261,6 +353,7 @@ void
 ms_window_class_install_actions (GtkWidgetClass *klass)
 {
   gtk_widget_class_install_action (klass, "capture.open", NULL, open_action);
+  gtk_widget_class_install_action (klass, "capture.live-demo", NULL, live_demo_action);
   gtk_widget_class_install_action (klass, "capture.export-png", NULL, export_png_action);
   gtk_widget_class_install_action (klass, "capture.export-svg", NULL, export_svg_action);
   gtk_widget_class_install_action (klass, "capture.export-markdown", NULL, export_markdown_action);

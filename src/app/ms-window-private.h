@@ -24,6 +24,8 @@ struct _MsWindow
 
   /* owned */
   MsCapture *capture;
+  struct _MsDemo *demo;  /* the live demo while it runs */
+  char *demo_pcap;
   GtkCssProvider *zoom_css;
 
   /* properties */
@@ -35,6 +37,10 @@ struct _MsWindow
 };
 
 void ms_window_class_install_actions (GtkWidgetClass *widget_class);
+/* Stops a running live demo (window closing). */
+void ms_window_stop_demo (MsWindow *self);
+/* Shows the loading page with a message. */
+void ms_window_show_busy (MsWindow *self, const char *message);
 void ms_window_update_actions (MsWindow *self);
 void ms_window_apply_zoom (MsWindow *self);
 /* Writes the diagram or the handout; the format follows the extension

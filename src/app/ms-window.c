@@ -137,6 +137,7 @@ ms_window_open_file (MsWindow *self, GFile *file)
   if (self->capture)
     {
       g_signal_handlers_disconnect_by_data (self->capture, self);
+      ms_capture_cancel (self->capture);
       g_clear_object (&self->capture);
     }
   self->capture = ms_capture_new (file);
@@ -275,17 +276,30 @@ on_position_changed (MsSessionView *view, MsWindow *self)
   ms_window_update_actions (self);
 }
 
+void
+ms_window_show_busy (MsWindow *self, const char *message)
+{
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_label_set_text (self->loading_label, message);
+  gtk_stack_set_visible_child_name (self->stack, "loading");
+  ms_window_update_actions (self);
+}
+
 static void
 ms_window_dispose (GObject *object)
 {
   MsWindow *self = MS_WINDOW (object);
 
+  ms_window_stop_demo (self);
   if (self->zoom_css)
     gtk_style_context_remove_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
                                                    GTK_STYLE_PROVIDER (self->zoom_css));
   g_clear_object (&self->zoom_css);
   if (self->capture)
-    g_signal_handlers_disconnect_by_data (self->capture, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->capture, self);
+      ms_capture_cancel (self->capture);
+    }
   g_clear_object (&self->capture);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_WINDOW);
   G_OBJECT_CLASS (ms_window_parent_class)->dispose (object);

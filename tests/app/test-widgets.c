@@ -354,6 +354,60 @@ test_step_row (void)
   g_assert_finalize_object (row);
 }
 
+/* The packet list over a big capture (MS_BENCH_CAPTURE, optional): showing
+ * every frame and jumping through the list keeps each frame short. */
+static void
+test_bench_scroll (void)
+{
+  const char *path = g_getenv ("MS_BENCH_CAPTURE");
+  g_autoptr (GError) error = NULL;
+
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("MS_BENCH_CAPTURE not set");
+      return;
+    }
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  MsCapture *capture = ms_capture_new (file);
+  g_assert_true (ms_capture_load_sync (capture, &error));
+  MsSessionView *view = MS_SESSION_VIEW (ms_session_view_new ());
+  g_object_ref_sink (view);
+  GtkWidget *win = show_in_window (GTK_WIDGET (view), 1280, 800);
+  ms_session_view_set_capture (view, capture);
+  run_pending ();
+
+  gint64 t0 = g_get_monotonic_time ();
+  ms_session_view_set_session (view, 0);
+  ms_session_view_step_last (view);
+  MsPacketList *list = ms_session_view_get_packet_list (view);
+  while (ms_packet_list_is_filtering (list))
+    g_main_context_iteration (NULL, TRUE);
+  run_pending ();
+  gint64 t1 = g_get_monotonic_time ();
+  g_assert_cmpuint (ms_packet_list_get_n_visible (list), ==, ms_capture_get_n_frames (capture));
+
+  /* Jump to 50 places; each jump is selected, scrolled to and drawn. */
+  gint64 worst = 0;
+  for (guint i = 0; i < 50; i++)
+    {
+      guint32 frame = 1 + (guint32) ((guint64) i * 2099 % ms_capture_get_n_frames (capture));
+      gint64 a = g_get_monotonic_time ();
+      g_assert_true (ms_packet_list_select_frame (list, frame));
+      gtk_widget_queue_draw (GTK_WIDGET (list));
+      run_pending ();
+      worst = MAX (worst, g_get_monotonic_time () - a);
+    }
+  g_test_message ("showing %u frames: %.0f ms; worst jump %.1f ms",
+                  ms_capture_get_n_frames (capture), (t1 - t0) / 1000.0, worst / 1000.0);
+  g_assert_cmpint (worst, <, G_USEC_PER_SEC);
+
+  gtk_window_set_child (GTK_WINDOW (win), NULL);
+  gtk_window_destroy (GTK_WINDOW (win));
+  run_pending ();
+  g_object_unref (view);
+  g_object_unref (capture);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -371,5 +425,6 @@ main (int argc, char **argv)
   g_test_add_func ("/app/widgets/packet-list", test_packet_list);
   g_test_add_func ("/app/widgets/session-view", test_session_view);
   g_test_add_func ("/app/widgets/step-row", test_step_row);
+  g_test_add_func ("/app/widgets/bench-scroll", test_bench_scroll);
   return g_test_run ();
 }

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 
-/* Reads the record format described in tests/fuzz/README.md:
+/* Reads the record format described in README.md here:
  *   header byte: bit 0 direction (0 client→server), bit 1 a gap comes
  *   first (two more bytes give its size, scaled by bits 2-3 as 256^n),
  *   then a 16-bit little-endian length and that many bytes (clipped to

@@ -148,20 +148,56 @@ def big_fetch(port):
         bodies.append(body)
         M.append("Big", None, None, body)
     M.select("Big")
+    M.sock.settimeout(30)
     tag = M._new_tag()
     M.send(tag + b" FETCH 1:* (BODY.PEEK[])\r\n" + tag + b"n NOOP\r\n")
     time.sleep(1.5)   # let the server's queue fill while nobody reads
     got = []
-    line = M.readline()
-    while not line.startswith(tag + b" "):
-        m = re.search(rb"\{(\d+)\}\r\n$", line)
-        if m:
-            got.append(M.read(int(m.group(1))))
+    ok_fetch = False
+    line = b""
+    try:
         line = M.readline()
-    ok_fetch = line.startswith(tag + b" OK")
-    line = M.readline()
+        while line and not line.startswith(tag + b" "):
+            m = re.search(rb"\{(\d+)\}\r\n$", line)
+            if m:
+                got.append(M.read(int(m.group(1))))
+            line = M.readline()
+        ok_fetch = line.startswith(tag + b" OK")
+        line = M.readline()
+    except (OSError, imaplib.IMAP4.abort):
+        pass
     check(ok_fetch and got == bodies and line.startswith(tag + b"n OK"),
           "a 12 MB FETCH read slowly arrives whole, then the pipelined NOOP")
+    if not ok_fetch:
+        return
+    M.logout()
+
+
+def deliver_reaches_idle(port, work):
+    """`mailscope-cli deliver` from another process: an IDLE session hears
+    of it within a second (the hub watches new/ with inotify)."""
+    from imap_lab import cli_path
+    M = imaplib.IMAP4("127.0.0.1", port)
+    M.login("student", "classroom")
+    M.select("INBOX")
+    tag = M._new_tag()
+    M.send(tag + b" IDLE\r\n")
+    M.readline()
+    time.sleep(0.2)
+    start = time.time()
+    r = subprocess.run([cli_path(), "deliver", "--maildir", work, "-"],
+                       input=b"Subject: delivered\n\nby an MTA\n", capture_output=True)
+    M.sock.settimeout(3)
+    line = b""
+    try:
+        line = M.readline()
+    except OSError:
+        pass
+    took = time.time() - start
+    check(r.returncode == 0 and re.match(rb"\* \d+ EXISTS", line) is not None and took < 1.0,
+          "mailscope-cli deliver reaches an IDLE session in %.0f ms" % (took * 1000))
+    M.send(b"DONE\r\n")
+    M.sock.settimeout(None)
     M.logout()
 
 
@@ -280,6 +316,35 @@ SyncState *
           "a third sync changes nothing")
 
 
+def require_tls_checks(work):
+    """--require-tls: LOGINDISABLED until STARTTLS; implicit TLS (imaps)."""
+    srv = Server(work, ["--require-tls"])
+    try:
+        port = srv.start()
+        M = imaplib.IMAP4("127.0.0.1", port)
+        check("LOGINDISABLED" in M.capabilities and "AUTH=PLAIN" not in M.capabilities,
+              "--require-tls advertises LOGINDISABLED")
+        try:
+            M.login("student", "classroom")
+            refused = False
+        except imaplib.IMAP4.error as e:
+            refused = "PRIVACYREQUIRED" in str(e)
+        check(refused, "--require-tls refuses LOGIN before STARTTLS")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        M.starttls(ctx)
+        check("AUTH=PLAIN" in M.capabilities and M.login("student", "classroom")[0] == "OK",
+              "--require-tls accepts LOGIN after STARTTLS")
+        M.logout()
+        url = "imap://127.0.0.1:%d/INBOX/;UID=1" % port
+        r = subprocess.run(["curl", "-s", "--max-time", "20", "-u", "student:classroom", url],
+                           capture_output=True)
+        check(r.returncode != 0 and r.stdout == b"", "curl without TLS gets nothing")
+    finally:
+        srv.stop()
+
+
 def main():
     work = temp_lab()
     srv = Server(work)
@@ -287,7 +352,9 @@ def main():
         port = srv.start()
         imaplib_session(port)
         big_fetch(port)
+        deliver_reaches_idle(port, work)
         curl_checks(port)
+        require_tls_checks(work)
         if shutil.which("mbsync"):
             mbsync_checks(port, work)
         else:

@@ -302,6 +302,34 @@ def group_poplib():
         ok(b.pass_("classroom").startswith(b"+OK"), "the second session logs in after QUIT")
         b.quit()
 
+        # A client that pipelines many big RETRs and reads slowly gets them
+        # all (reading its commands waits while the answers pile up).
+        big = crlf(msgs[4])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"USER student\r\nPASS classroom\r\n")
+            f.readline()
+            f.readline()
+            rounds = 40   # about 11 MB of answers
+            for _ in range(rounds):
+                s.sendall(b"RETR 5\r\n")
+            s.sendall(b"NOOP\r\nQUIT\r\n")
+            time.sleep(1)
+            good = 0
+            for _ in range(rounds):
+                head = f.readline()
+                body = b""
+                while True:
+                    line = f.readline()
+                    if line == b".\r\n" or not line:
+                        break
+                    body += line[1:] if line.startswith(b"..") else line
+                good += head.startswith(b"+OK") and body == big
+            ok(good == rounds, f"{rounds} pipelined RETRs of {len(big)} bytes, read slowly: {good} whole")
+            ok(f.readline() == b"+OK\r\n", "... then the pipelined NOOP")
+            ok(f.readline().startswith(b"+OK"), "... and QUIT")
+
         # A line over the limit: an error, then the server closes.
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             f = s.makefile("rb")

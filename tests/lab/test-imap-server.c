@@ -84,6 +84,7 @@ client_new_peer (Lab *lab, const char *peer, gboolean loopback)
   c->sink = g_byte_array_new ();
   c->conn = ms_lab_conn_new_memory (peer, loopback, c->sink);
   ms_lab_conn_ref (c->conn);
+  ms_lab_conn_set_ssl_ctx (c->conn, ms_lab_server_ssl_ctx (lab->srv));
   ms_lab_server_adopt (lab->srv, MS_LAB_IMAP, c->conn);
   pump ();
   return c;
@@ -318,7 +319,7 @@ test_fetch (void)
   expect_has (c, "g3 FETCH 2 BODYSTRUCTURE\r\n",
               "(BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" ");
   expect_has (c, "g4 FETCH 5 BODY\r\n", "\"mixed\"))");
-  expect (c, "g5 FETCH 1 BODY[3]\r\n", "g5 BAD invalid section\r\n");
+  expect (c, "g5 FETCH 1 BODY[MIME]\r\n", "g5 BAD unknown or malformed FETCH data item\r\n");
   expect (c, "g6 FETCH 9 FLAGS\r\n", "g6 BAD invalid sequence set\r\n");
   expect (c, "g7 UID FETCH 9:* FLAGS\r\n", "* 5 FETCH (UID 5 FLAGS (\\Seen))\r\ng7 OK FETCH completed\r\n");
   expect (c, "g8 FETCH 1 (FLAGS INTERNALDATE)\r\n",
@@ -329,6 +330,56 @@ test_fetch (void)
   g_free (cmd (c, "h1 FETCH 4 BODY[TEXT]\r\n"));
   expect (c, "h2 FETCH 4 FLAGS\r\n", "* 4 FETCH (FLAGS ())\r\nh2 OK FETCH completed\r\n");
   expect (c, "h3 STORE 4 +FLAGS (\\Seen)\r\n", "h3 NO [READ-ONLY] the mailbox is read-only\r\n");
+  client_free (c);
+  lab_free (lab);
+}
+
+/* A message/rfc822 inside a multipart: the structure and sections, byte
+ * for byte as Dovecot 2.3 answers the same FETCH. */
+static void
+test_nested_mime (void)
+{
+  static const char msg[] =
+    "From: a@x.test\r\nSubject: outer\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n"
+    "--o\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n"
+    "--o\r\nContent-Type: message/rfc822\r\n\r\n"
+    "From: b@x.test\r\nSubject: inner\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
+    "--i\r\nContent-Type: text/plain\r\n\r\ninner text\r\n"
+    "--i\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n--i--\r\n\r\n--o--\r\n";
+  Lab *lab = lab_new (NULL);
+  Client *c = client_new (lab);
+  login_select (c, "INBOX");
+  g_autofree char *append = g_strdup_printf ("n1 APPEND INBOX {%zu+}\r\n%s\r\n", strlen (msg), msg);
+  g_free (cmd (c, append));
+  expect (c,
+          "n2 FETCH 6 (BODYSTRUCTURE BODY.PEEK[2.1] BODY.PEEK[2.HEADER] BODY.PEEK[2.1.MIME] "
+          "BODY.PEEK[2.2] BODY.PEEK[HEADER.FIELDS.NOT (From)] BODY.PEEK[1.MIME] "
+          "BODY.PEEK[2]<10.20>)\r\n",
+          "* 6 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 5 0 "
+          "NIL NIL NIL NIL)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 177 (NIL \"inner\" ((NIL NIL "
+          "\"b\" \"x.test\")) ((NIL NIL \"b\" \"x.test\")) ((NIL NIL \"b\" \"x.test\")) NIL NIL NIL NIL "
+          "NIL) ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL)"
+          "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 0 NIL NIL NIL NIL) "
+          "\"alternative\" (\"boundary\" \"i\") NIL NIL NIL) 13 NIL NIL NIL NIL) \"mixed\" "
+          "(\"boundary\" \"o\") NIL NIL NIL) "
+          "BODY[2.1] {10}\r\ninner text "
+          "BODY[2.HEADER] {83}\r\nFrom: b@x.test\r\nSubject: inner\r\n"
+          "Content-Type: multipart/alternative; boundary=i\r\n\r\n "
+          "BODY[2.1.MIME] {28}\r\nContent-Type: text/plain\r\n\r\n "
+          "BODY[2.2] {8}\r\n<b>x</b> "
+          "BODY[HEADER.FIELDS.NOT (FROM)] {63}\r\nSubject: outer\r\n"
+          "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n "
+          "BODY[1.MIME] {43}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n "
+          "BODY[2]<10> {20}\r\ntest\r\nSubject: inner)\r\n"
+          "n2 OK FETCH completed\r\n");
+  /* Parts the message lacks read as empty; malformed sections are BAD. */
+  expect (c, "n3 FETCH 6 (BODY.PEEK[2.3] BODY.PEEK[1.HEADER] BODY.PEEK[3])\r\n",
+          "* 6 FETCH (BODY[2.3] {0}\r\n BODY[1.HEADER] {0}\r\n BODY[3] {0}\r\n)\r\n"
+          "n3 OK FETCH completed\r\n");
+  expect (c, "n4 FETCH 6 BODY[FOO]\r\n", "n4 BAD unknown or malformed FETCH data item\r\n");
+  expect (c, "n5 FETCH 6 BODY[1.0]\r\n", "n5 BAD unknown or malformed FETCH data item\r\n");
+  expect (c, "n6 FETCH 6 BODY[HEADER.FIELDS ()]\r\n", "n6 BAD unknown or malformed FETCH data item\r\n");
+  expect (c, "n7 FETCH 6 FLAGS\r\n", "* 6 FETCH (FLAGS ())\r\nn7 OK FETCH completed\r\n");
   client_free (c);
   lab_free (lab);
 }
@@ -461,6 +512,13 @@ test_two_sessions (void)
           "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 4)\r\n* 3 FETCH (UID 5)\r\n"
           "* 4 FETCH (UID 6)\r\n* 1 FETCH (FLAGS (\\Seen))\r\nb5 OK FETCH completed\r\n");
 
+  /* STORE (non-UID) holds the EXPUNGE back, UID SEARCH may send it. */
+  expect (a, "a10 UID STORE 5 +FLAGS.SILENT (\\Deleted)\r\n", "a10 OK STORE completed\r\n");
+  expect (a, "a11 EXPUNGE\r\n", "* 3 EXPUNGE\r\na11 OK EXPUNGE completed\r\n");
+  expect (b, "b7 STORE 1 +FLAGS.SILENT (\\Answered)\r\n", "b7 OK STORE completed\r\n");
+  expect (b, "b8 UID SEARCH ALL\r\n", "* SEARCH 2 4 6\r\n* 3 EXPUNGE\r\nb8 OK SEARCH completed\r\n");
+  expect (a, "a12 NOOP\r\n", "* 1 FETCH (FLAGS (\\Seen \\Answered))\r\na12 OK NOOP completed\r\n");
+
   /* MOVE out of the shared mailbox: the other session sees EXPUNGE. */
   g_autofree char *mv = cmd (a, "a7 MOVE 1 Archive\r\n");
   g_autofree char *nmv = normalize (mv);
@@ -468,8 +526,8 @@ test_two_sessions (void)
   expect (b, "b6 NOOP\r\n", "* 1 EXPUNGE\r\nb6 OK NOOP completed\r\n");
   g_autofree char *cp = cmd (a, "a8 UID COPY 4:5 Archive\r\n");
   g_autofree char *ncp = normalize (cp);
-  g_assert_cmpstr (ncp, ==, "a8 OK [COPYUID V 4:5 3:4] COPY completed\r\n");
-  expect_has (a, "a9 STATUS Archive (MESSAGES UIDNEXT)\r\n", "* STATUS \"Archive\" (MESSAGES 4 UIDNEXT 5)\r\n");
+  g_assert_cmpstr (ncp, ==, "a8 OK [COPYUID V 4 3] COPY completed\r\n");
+  expect_has (a, "a9 STATUS Archive (MESSAGES UIDNEXT)\r\n", "* STATUS \"Archive\" (MESSAGES 3 UIDNEXT 4)\r\n");
   client_free (a);
   client_free (b);
   lab_free (lab);
@@ -537,6 +595,30 @@ test_external_delivery (void)
       g_assert_true (g_str_has_prefix (got, "* 6 EXISTS\r\n* "));
       g_assert_nonnull (strstr (got, "RECENT\r\n"));
     }
+
+  /* Flags changed and a message removed by the other process reach the
+   * idle sessions as FETCH and EXPUNGE. */
+  MsMailbox *mb = ms_mailbox_open (other, "INBOX", &error);
+  g_assert_no_error (error);
+  g_assert_true (ms_mailbox_set_flags (mb, 3, MS_MSG_FLAGGED, &error));
+  g_assert_true (ms_mailbox_expunge (mb, 1, &error));
+  ms_mailbox_free (mb);
+  ms = wait_output (cs, n);
+  g_assert_cmpint (ms, <, 1000);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *got = take (cs[i]);
+      /* The two changes may come in one rescan or in two. */
+      g_assert_nonnull (strstr (got, "* 3 FETCH (FLAGS (\\Flagged))\r\n"));
+      if (strstr (got, "* 1 EXPUNGE\r\n") == NULL)
+        {
+          wait_output (&cs[i], 1);
+          g_free (got);
+          got = take (cs[i]);
+          g_assert_cmpstr (got, ==, "* 1 EXPUNGE\r\n");
+        }
+    }
+
   for (guint i = 0; i < n; i++)
     client_free (cs[i]);
   g_free (cs);
@@ -739,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lab/imap/greeting-login", test_greeting_and_login);
   g_test_add_func ("/lab/imap/authenticate", test_authenticate_plain);
   g_test_add_func ("/lab/imap/fetch", test_fetch);
+  g_test_add_func ("/lab/imap/nested-mime", test_nested_mime);
   g_test_add_func ("/lab/imap/search", test_search);
   g_test_add_func ("/lab/imap/append-literals", test_append_literals);
   g_test_add_func ("/lab/imap/two-sessions", test_two_sessions);

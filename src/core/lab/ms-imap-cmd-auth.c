@@ -45,7 +45,7 @@ ms_imap_cmd_starttls (ImapSession *s, ImapCmd *cmd)
       ms_imap_bad (s, cmd, _("TLS is already active"));
       return;
     }
-  if (ms_lab_server_ssl_ctx (s->srv) == NULL)
+  if (!ms_lab_conn_tls_available (s->conn))
     {
       ms_imap_tagged (s, cmd, "NO", "%s", _("this server has no certificate"));
       return;
@@ -55,7 +55,6 @@ ms_imap_cmd_starttls (ImapSession *s, ImapCmd *cmd)
    * taken as if they had been protected (command injection). */
   g_byte_array_set_size (s->inbuf, 0);
   GError *error = NULL;
-  ms_lab_conn_set_ssl_ctx (s->conn, ms_lab_server_ssl_ctx (s->srv));
   if (!ms_lab_conn_start_tls (s->conn, &error))
     {
       ms_lab_server_log (s->srv, "imap", s->conn, '-', "STARTTLS failed: %s", error->message);

@@ -14,7 +14,7 @@
 #define FETCH_MAX_ITEMS 100
 /* A FETCH stops producing while the client has this much unread, well
  * below MS_LAB_CONN_MAX_PENDING_OUTPUT (where the connection is dropped). */
-#define FETCH_PAUSE_OUTPUT (1024 * 1024 * 1024)
+#define FETCH_PAUSE_OUTPUT (1024 * 1024)
 /* How often a paused FETCH looks whether the client has read enough. */
 #define FETCH_RETRY_MS 5
 
@@ -84,6 +84,44 @@ add_simple (GArray *items, const char *name)
   return FALSE;
 }
 
+/* The section grammar of RFC 3501 §9 (section-spec), whatever the
+ * message: part numbers, then HEADER, TEXT, MIME or HEADER.FIELDS[.NOT]
+ * with a non-empty list. */
+static gboolean
+section_syntax_ok (const char *sec)
+{
+  const char *p = sec;
+  gboolean numbered = FALSE;
+  while (g_ascii_isdigit (*p))
+    {
+      if (*p == '0')
+        return FALSE;
+      while (g_ascii_isdigit (*p))
+        p++;
+      numbered = TRUE;
+      if (*p == '\0')
+        return TRUE;
+      if (*p != '.')
+        return FALSE;
+      p++;
+    }
+  if (*p == '\0')
+    return !numbered;
+  if (strcmp (p, "HEADER") == 0 || strcmp (p, "TEXT") == 0)
+    return TRUE;
+  if (strcmp (p, "MIME") == 0)
+    return numbered;
+  const char *list = NULL;
+  if (g_str_has_prefix (p, "HEADER.FIELDS.NOT "))
+    list = p + strlen ("HEADER.FIELDS.NOT ");
+  else if (g_str_has_prefix (p, "HEADER.FIELDS "))
+    list = p + strlen ("HEADER.FIELDS ");
+  else
+    return FALSE;
+  gsize n = strlen (list);
+  return n > 2 && list[0] == '(' && list[n - 1] == ')' && strspn (list + 1, " ") < n - 2;
+}
+
 /* BODY[section]<o.n> and BODY.PEEK[…]; FALSE when malformed. */
 static gboolean
 add_section (GArray *items, const char *name)
@@ -104,6 +142,8 @@ add_section (GArray *items, const char *name)
     return FALSE;
   FetchItem it = { .kind = F_SECTION, .peek = peek };
   it.section = g_ascii_strup (p, (gssize) (close - p));
+  if (!section_syntax_ok (it.section))
+    goto bad;
   const char *rest = close + 1;
   if (*rest == '<')
     {

@@ -591,13 +591,13 @@ ms_imap_mime_section (const char *data, MsMimePart *root, const char *section, g
       if (strcmp (container->type, "multipart") == 0 && container->children->len > 0)
         {
           if (n > container->children->len)
-            return FALSE;
+            goto missing;
           part = container->children->pdata[n - 1];
         }
       else if (n == 1 && (!numbered || container != part || container == root))
         part = container;   /* a single-part message: its body is part 1 */
       else
-        return FALSE;
+        goto missing;
       numbered = TRUE;
       msg = part->is_message && part->children->len == 1 ? part->children->pdata[0] : NULL;
       if (*p == '.')
@@ -628,7 +628,7 @@ ms_imap_mime_section (const char *data, MsMimePart *root, const char *section, g
       return TRUE;
     }
   if (msg == NULL)
-    return FALSE;
+    goto missing;
   if (strcmp (p, "HEADER") == 0)
     {
       *start = msg->hdr;
@@ -646,4 +646,9 @@ ms_imap_mime_section (const char *data, MsMimePart *root, const char *section, g
   if (g_str_has_prefix (p, "HEADER.FIELDS"))
     return header_fields (data, msg, p + strlen ("HEADER.FIELDS"), FALSE, owned);
   return FALSE;
+missing:
+  /* A part the message does not have reads as empty, as in Dovecot. */
+  *start = 0;
+  *len = 0;
+  return TRUE;
 }

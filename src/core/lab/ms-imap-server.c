@@ -13,6 +13,11 @@
 
 #include "ms-imap-server-private.h"
 
+/* A logged argument list is cut here: the log is read by people. */
+#define LOG_MAX_ARG 300
+
+/* The dispatch table: name, states, UID form, and whether the non-UID
+ * form must hold EXPUNGE responses back (RFC 3501 §7.4.1). */
 static const ImapCommand commands[] = {
   { "CAPABILITY", IMAP_ST_ANY, FALSE, FALSE, ms_imap_cmd_capability },
   { "NOOP", IMAP_ST_ANY, FALSE, FALSE, ms_imap_cmd_noop },
@@ -169,7 +174,7 @@ ms_imap_capability (ImapSession *s)
   if (s->state == IMAP_ST_NOT_AUTH)
     {
       const char *why;
-      if (!ms_lab_conn_is_tls (s->conn) && ms_lab_server_ssl_ctx (s->srv))
+      if (ms_lab_conn_tls_available (s->conn))
         g_string_append (c, " STARTTLS");
       if (ms_lab_server_plaintext_ok (s->srv, s->conn, &why))
         g_string_append (c, " AUTH=PLAIN");
@@ -768,6 +773,33 @@ valid_tag (const char *tag)
 
 /* --- dispatch -------------------------------------------------------- */
 
+/* A parenthesised argument as the log shows it: nested lists and short
+ * strings, literals by their size, all within LOG_MAX_ARG bytes. */
+static void
+append_log_list (GString *line, const ImapArg *a, guint depth)
+{
+  g_string_append_c (line, '(');
+  for (guint i = 0; i < a->list->len && line->len < LOG_MAX_ARG; i++)
+    {
+      const ImapArg *x = a->list->pdata[i];
+      if (i)
+        g_string_append_c (line, ' ');
+      if (x->type == IMAP_ARG_LIST)
+        append_log_list (line, x, depth + 1);
+      else if (x->literal || x->len > 80)
+        g_string_append_printf (line, "{%" G_GSIZE_FORMAT " bytes}", x->len);
+      else if (x->str == NULL)
+        g_string_append (line, "…");   /* where parsing stopped (too deep) */
+      else if (x->type == IMAP_ARG_STRING)
+        g_string_append_printf (line, "\"%s\"", x->str);
+      else
+        g_string_append (line, x->str);
+    }
+  if (line->len >= LOG_MAX_ARG)
+    g_string_append (line, "…");
+  g_string_append_c (line, ')');
+}
+
 static void
 log_command (ImapSession *s, ImapCmd *cmd)
 {
@@ -782,9 +814,11 @@ log_command (ImapSession *s, ImapCmd *cmd)
                      || (strcmp (cmd->name, "AUTHENTICATE") == 0 && i == 1)))
         g_string_append (line, "****");
       else if (a->type == IMAP_ARG_LIST)
-        g_string_append (line, "(…)");
+        append_log_list (line, a, 0);
       else if (a->literal || a->len > 200)
         g_string_append_printf (line, "{%" G_GSIZE_FORMAT " bytes}", a->len);
+      else if (a->str == NULL)
+        g_string_append (line, "…");   /* where parsing stopped */
       else if (a->type == IMAP_ARG_STRING)
         g_string_append_printf (line, "\"%s\"", a->str);
       else
@@ -982,7 +1016,11 @@ ms_imap_process (ImapSession *s)
       if (has_lit)
         {
           guint64 limit = s->literal_append ? MS_MAILDIR_MAX_MESSAGE : IMAP_MAX_LITERAL;
-          if (bad || lit > limit || ++s->n_literals > IMAP_MAX_LITERALS)
+          /* The whole command stays under its cap too, whatever the number
+           * of literals. */
+          guint64 room = IMAP_MAX_COMMAND + (s->literal_append ? MS_MAILDIR_MAX_MESSAGE : 0);
+          if (bad || lit > limit || s->cmdbuf->len + lit > room
+              || ++s->n_literals > IMAP_MAX_LITERALS)
             {
               if (!plus && s->n_literals <= IMAP_MAX_LITERALS)
                 {

@@ -501,7 +501,7 @@ lookup (MsLabClient *c, const char *name, GError **error)
                            list[i]);
         if (!ok)
           {
-            ms_lab_client_say (c, '-', "%s", err->message);
+            ms_lab_client_say (c, '-', _("%s: %s"), list[i], err->message);
             g_clear_error (&last);
             last = err;
             if (g_cancellable_is_cancelled (c->cancellable))
@@ -524,8 +524,16 @@ lookup (MsLabClient *c, const char *name, GError **error)
                            tname, name, ans.rcode);
         ms_lab_resolve_answer_clear (&ans);
       }
-  if (last)
+  if (last && g_error_matches (last, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_propagate_error (error, last);
+  else if (last)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND,
+                   _("no DNS resolver answered for %s (last: %s); is the lab running? "
+                     "--dns ADDR:PORT names another resolver"),
+                   name, last->message);
+      g_error_free (last);
+    }
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  _("the resolver knows no address for %s"), name);

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 
 #include <glib/gi18n-lib.h>
@@ -144,6 +146,10 @@ ms_lab_conn_new_socket (GSocketConnection *sc, SSL_CTX *ssl_ctx, gboolean implic
       SSL_CTX_up_ref (ssl_ctx);
       c->ssl_ctx = ssl_ctx;
     }
+  /* Replies are often several small writes (untagged lines, then the
+   * tagged one); without this, Nagle plus the client's delayed ACK stall
+   * each command by ~40 ms and distort the timings the lesson shows. */
+  g_socket_set_option (g_socket_connection_get_socket (sc), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   g_autoptr (GSocketAddress) addr = g_socket_connection_get_remote_address (sc, NULL);
   describe_peer (c, addr);
   if (implicit_tls && (c->ssl_ctx == NULL || !tls_setup (c)))
@@ -171,6 +177,13 @@ ms_lab_conn_new_memory (const char *peer, gboolean loopback, GByteArray *sink)
 
 /* --- output ---------------------------------------------------------- */
 
+/* Bytes written by the session that the client has not taken yet. */
+static gsize
+pending_output (MsLabConn *c)
+{
+  return c->outq->len + (c->inflight ? c->inflight->len : 0) + (c->early ? c->early->len : 0);
+}
+
 static void
 queue_raw (MsLabConn *c, const guint8 *data, gsize len)
 {
@@ -182,7 +195,7 @@ queue_raw (MsLabConn *c, const guint8 *data, gsize len)
         g_byte_array_append (c->sink, data, (guint) len);
       return;
     }
-  if (c->outq->len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
+  if (pending_output (c) + len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
     {
       /* The client does not read what it asked for; give up on it. */
       c->closing = TRUE;
@@ -236,7 +249,7 @@ ms_lab_conn_write (MsLabConn *c, const void *data, gsize len)
       /* Implicit TLS: the greeting waits for the handshake to finish. */
       if (c->early == NULL)
         c->early = g_byte_array_new ();
-      if (c->early->len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
+      if (pending_output (c) + len > MS_LAB_CONN_MAX_PENDING_OUTPUT)
         c->closing = TRUE;
       else
         g_byte_array_append (c->early, data, (guint) len);
@@ -280,6 +293,8 @@ on_written (GObject *src, GAsyncResult *res, gpointer data)
     }
   g_byte_array_set_size (c->inflight, 0);
   kick_write (c);
+  /* Reading resumes once the client has taken most of the output. */
+  start_read (c);
   ms_lab_conn_unref (c);
 }
 
@@ -405,6 +420,8 @@ start_read (MsLabConn *c)
 {
   if (c->sc == NULL || c->reading || c->paused || c->closing || c->dead)
     return;
+  if (pending_output (c) > MS_LAB_CONN_READ_HIGH_WATER)
+    return;   /* on_written tries again */
   c->reading = TRUE;
   g_input_stream_read_async (c->in, c->readbuf, READ_CHUNK, G_PRIORITY_DEFAULT, c->cancel,
                              on_read, ms_lab_conn_ref (c));

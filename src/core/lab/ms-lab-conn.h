@@ -11,6 +11,8 @@
 #include <gio/gio.h>
 #include <openssl/ssl.h>
 
+#include "ms-maildir.h"
+
 G_BEGIN_DECLS
 
 typedef struct _MsLabConn MsLabConn;
@@ -24,10 +26,15 @@ typedef struct {
   void (*closed) (gpointer session);
 } MsLabSessionOps;
 
-/* Output still buffered for a slow reader beyond this is a misbehaving
- * client: the connection is closed rather than letting memory grow. One
- * write may go past it (a whole message for RETR), the next one may not. */
-#define MS_LAB_CONN_MAX_PENDING_OUTPUT (8u * 1024 * 1024)
+/* Output waiting for a slow reader beyond this is a misbehaving client:
+ * the connection is closed rather than letting memory grow. It holds one
+ * response with the largest message the store keeps, which CRLF line ends
+ * and dot-stuffing can at most double, plus room for the lines around it.
+ * (Reading stops long before: see MS_LAB_CONN_READ_HIGH_WATER.) */
+#define MS_LAB_CONN_MAX_PENDING_OUTPUT (2u * MS_MAILDIR_MAX_MESSAGE + 1024u * 1024)
+/* While this much output waits, the client's next commands are not read:
+ * one that pipelines without reading the answers is slowed, not buffered. */
+#define MS_LAB_CONN_READ_HIGH_WATER (1024u * 1024)
 
 /* A connection over an accepted socket. ssl_ctx may be NULL (no TLS
  * possible); implicit_tls starts the TLS handshake at once. */
