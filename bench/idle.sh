@@ -2,7 +2,8 @@
 # Builds mailscope-cli if needed and runs bench/idle-sessions.py: 1,000 IMAP sessions in
 # IDLE against mailscope-cli serve and a private Dovecot, one delivery, time to EXISTS.
 #
-# usage: bench/idle.sh [BUILD_DIR] [idle-sessions.py options]   (BUILD_DIR defaults to build/)
+# usage: bench/idle.sh [BUILD_DIR] [idle-sessions.py options]
+# (BUILD_DIR defaults to build/)
 # Runs as root: Dovecot's mailbox belongs to the "mail" user, and the inotify
 # instance limit is raised for the run (and restored). Options: --sessions N,
 # --deliveries K, --servers mailscope,dovecot.

@@ -1,4 +1,4 @@
-"""Shared pieces of the lab benchmarks: starting the servers, reading memory use, a small IMAP client.
+"""Shared parts of the lab benchmarks: the servers, their memory and CPU, a small IMAP client.
 
 The servers compared are `mailscope-cli serve` and a private Dovecot started by
 tests/peers/dovecot.sh, both on loopback with free ports. The client is
@@ -107,6 +107,21 @@ def children(ppid, comm=None):
         if int(fields[1]) == ppid and (comm is None or name == comm):
             found.append(int(entry))
     return found
+
+
+def cpu_ticks(pid):
+    """utime + stime, plus that of reaped children, of one process in clock ticks; 0 once gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # The fields after the command name start with field 3 (state): utime is field 14,
+    # stime 15, cutime 16, cstime 17 (proc(5)).
+    return sum(int(fields[i - 3]) for i in (14, 15, 16, 17))
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def deliver(maildir, folder_owner=None):
@@ -226,11 +241,17 @@ class Dovecot:
         subprocess.run(["dovecot", "-c", os.path.join(self.dir, "dovecot.conf")], check=True)
         wait_port(imap)
         pid_file = os.path.join(self.dir, "run", "master.pid")
+        # The master writes its pid a moment after it starts listening.
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not os.path.exists(pid_file) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with open(pid_file) as f:
-            self.master = int(f.read().strip())
+        while time.monotonic() < deadline:
+            try:
+                with open(pid_file) as f:
+                    self.master = int(f.read().strip())
+                break
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        if self.master is None:
+            raise RuntimeError("dovecot wrote no pid to %s" % pid_file)
         self.port = imap
         return imap
 
@@ -434,12 +455,25 @@ def command_line(script, argv):
     return " ".join(shlex.quote(a) for a in [script] + argv)
 
 
+def _loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+# Read before any server runs: later, the benchmark's own processes count in it.
+LOAD_AT_START = _loadavg()
+
+
 def machine():
     """CPUs, kernel and load: the figures mean little on a busy machine."""
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
-    return ("%d CPUs, Linux %s, load average %s; client and servers share the machine"
-            % (os.cpu_count(), os.uname().release, " ".join(load)))
+    return ("%d CPUs, Linux %s, load average %s before the run; client and servers share "
+            "the machine" % (os.cpu_count(), os.uname().release, LOAD_AT_START))
+
+
+def cpu_text(seconds):
+    """CPU time as read from /proc: whole clock ticks (10 ms), so 0 means less than one."""
+    tick_ms = 1000 / CLK_TCK
+    return "< %.0f ms" % tick_ms if seconds <= 0 else "%.0f ms" % (seconds * 1000)
 
 
 def percentile(sorted_values, p):

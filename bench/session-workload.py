@@ -22,39 +22,28 @@ import argparse
 import asyncio
 import os
 import re
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import labbench  # noqa: E402
 
 WARMUP_SESSIONS = 10       # fills caches and indexes before anything is timed
 STALL_MS = 30              # a median step this slow smells of Nagle + delayed ACK
 COMMANDS = ("connect", "login", "list", "select", "overview", "partial", "logout")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_ticks(pid):
-    """utime + stime (+ reaped children's) of one process, in clock ticks."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    # Fields after the command name start at field 3 (state): utime is 14, stime 15,
-    # cutime 16, cstime 17.
-    return sum(int(fields[i - 3]) for i in (14, 15, 16, 17))
 
 
 def server_cpu_s(server):
     if server.name == "mailscope":
-        return cpu_ticks(server.pid) / CLK_TCK
+        return labbench.cpu_ticks(server.pid) / labbench.CLK_TCK
     # Dovecot's per-session processes are reaped by the master: their time lands in its
     # cutime/cstime; the long-lived ones (auth, log, anvil, ...) are counted live.
-    return sum(cpu_ticks(p) for p in server.all_pids()) / CLK_TCK
+    return sum(labbench.cpu_ticks(p) for p in server.all_pids()) / labbench.CLK_TCK
 
 
 async def session(port, attach_uid, steps, stats):
@@ -120,14 +109,17 @@ async def round_(server, n, concurrency, attach_uid):
                 errors.append(e)
 
     cpu0 = server_cpu_s(server)
+    me0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.perf_counter() - t0
+    me1 = resource.getrusage(resource.RUSAGE_SELF)
+    client = me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime
     # Dovecot's last imap processes may still be exiting: give the master a moment to reap.
     await asyncio.sleep(0.2)
     cpu = server_cpu_s(server) - cpu0
     return {"wall": wall, "done": n - len(errors), "errors": errors, "steps": steps,
-            "cpu": cpu, "bytes": stats["bytes"], "overview": stats["overview"]}
+            "cpu": cpu, "client": client, "bytes": stats["bytes"], "overview": stats["overview"]}
 
 
 async def run(servers, args):
@@ -164,10 +156,10 @@ def report(results, attach, args, argv):
         print("%s: %.0f sessions/s (rounds: %s)%s"
               % (name, b["done"] / b["wall"], rates,
                  "; %d sessions FAILED" % failed if failed else ""))
-        print("  server CPU %.2f ms per session; %.1f KiB read per session; overview of %d "
-              "messages, attachment UID %d"
-              % (b["cpu"] * 1000 / max(b["done"], 1), b["bytes"] / 1024 / max(b["done"], 1),
-                 b["overview"], attach[name]))
+        print("  CPU per session: server %.2f ms, this client %.2f ms; %.1f KiB read per "
+              "session; overview of %d messages, attachment UID %d"
+              % (b["cpu"] * 1000 / max(b["done"], 1), b["client"] * 1000 / max(b["done"], 1),
+                 b["bytes"] / 1024 / max(b["done"], 1), b["overview"], attach[name]))
         print("  step latency ms (median / p99):" + "".join(
             " %s %.2f/%.2f" % (c, statistics.median(b["steps"][c]),
                                labbench.percentile(sorted(b["steps"][c]), 99))
@@ -195,6 +187,10 @@ def report(results, attach, args, argv):
         print("mailscope / dovecot: %.2fx the sessions per second (goal >= 1: %s); "
               "dovecot spends %.1fx mailscope's CPU per session"
               % (ratio, "met" if ratio >= 1 else "MISSED", cpu_ratio))
+        med = {n: statistics.median(r["done"] / r["wall"] for r in results[n])
+               for n in ("mailscope", "dovecot")}
+        print("median round instead of the best: mailscope %.0f, dovecot %.0f sessions/s: %.2fx"
+              % (med["mailscope"], med["dovecot"], med["mailscope"] / med["dovecot"]))
     if stalls:
         print("stalls (median step >= %d ms, typical of Nagle + delayed ACK): %s"
               % (STALL_MS, "; ".join(stalls)))

@@ -3,7 +3,8 @@
 # session (login, list, select, overview fetch, partial fetch, logout) N times against
 # mailscope-cli serve and a private Dovecot; prints sessions/s and their ratio.
 #
-# usage: bench/workload.sh [BUILD_DIR] [session-workload.py options]   (BUILD_DIR defaults to build/)
+# usage: bench/workload.sh [BUILD_DIR] [session-workload.py options]
+# (BUILD_DIR defaults to build/)
 # Runs as root: Dovecot's mailbox belongs to the "mail" user. Options: --sessions N,
 # --concurrency C, --rounds R, --servers mailscope,dovecot.
 set -eu

@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 
 #define MS_NO_EVENT G_MAXUINT32
 
-/* One frame as the packet list needs it; about 56 bytes, so a capture of a
- * million frames stays near 56 MB. */
+/* One frame as the packet list needs it; 64 bytes, so a capture of a
+ * million frames stays near 64 MB. */
 typedef struct {
   gint64 file_offset;     /* record offset in a pcap file, or -1 */
   gint64 ts_nsec;

@@ -79,8 +79,8 @@ ms_step_color (MsStep step)
     "#e01b24", /* fetch */
     "#a51d2d", /* refresh */
     "#c061cb", /* update */
-    "#613583", /* logout */
-    "#3d3846", /* close */
+    "#813d9c", /* logout */
+    "#5e5c64", /* close */
   };
   return step < MS_STEP_N ? colors[step] : colors[0];
 }
@@ -116,7 +116,7 @@ compute_layout (MsLadder *self, double width, PangoFontDescription *font, Layout
   l->width = MAX (width, 480);
   l->row_h = size * 2.6;
   l->header_h = size * 4.2;
-  l->margin = MAX (size * 12, 150);
+  l->margin = MAX (size * 14, 170);
   double lanes = l->width - l->margin - size * 2;
   if (self->has_dns)
     {

@@ -84,14 +84,21 @@ ms_detail_node_get_length (MsDetailNode *self)
   return self->length;
 }
 
-/* Adds a node under `parent` (a GListStore) and returns it (borrowed). */
-static MsDetailNode *
-add_node (GListStore *parent, guint offset, guint length, char *label)
+MsDetailNode *
+ms_detail_node_new (char *label, guint offset, guint length)
 {
   MsDetailNode *n = g_object_new (MS_TYPE_DETAIL_NODE, NULL);
   n->label = label;
   n->offset = offset;
   n->length = length;
+  return n;
+}
+
+/* Adds a node under `parent` (a GListStore) and returns it (borrowed). */
+static MsDetailNode *
+add_node (GListStore *parent, guint offset, guint length, char *label)
+{
+  MsDetailNode *n = ms_detail_node_new (label, offset, length);
   g_list_store_append (parent, n);
   g_object_unref (n);
   return n;
@@ -103,6 +110,12 @@ children_of (MsDetailNode *n)
   if (n->children == NULL)
     n->children = g_list_store_new (MS_TYPE_DETAIL_NODE);
   return n->children;
+}
+
+GListStore *
+ms_detail_node_get_children (MsDetailNode *self)
+{
+  return children_of (self);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -134,8 +147,8 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (MsPacketDetail, ms_packet_detail, GTK_TYPE_WIDGET)
 
-static GListModel *
-create_children (gpointer item, gpointer user_data)
+GListModel *
+ms_detail_node_create_children (gpointer item, gpointer user_data)
 {
   MsDetailNode *n = item;
   return n->children && g_list_model_get_n_items (G_LIST_MODEL (n->children))
@@ -459,7 +472,7 @@ ms_packet_detail_init (MsPacketDetail *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->root = g_list_store_new (MS_TYPE_DETAIL_NODE);
   self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->root)), FALSE, TRUE,
-                                        create_children, NULL, NULL);
+                                        ms_detail_node_create_children, NULL, NULL);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->tree)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);

@@ -14,6 +14,11 @@ const char *ms_detail_node_get_label (MsDetailNode *self);
 /* Byte range in the frame; length 0 when the node has none. */
 guint ms_detail_node_get_offset (MsDetailNode *self);
 guint ms_detail_node_get_length (MsDetailNode *self);
+/* A new node owning `label`; its children store is created on first use. */
+MsDetailNode *ms_detail_node_new (char *label, guint offset, guint length);
+GListStore *ms_detail_node_get_children (MsDetailNode *self);
+/* Children of a node for a GtkTreeListModel (NULL for a leaf). */
+GListModel *ms_detail_node_create_children (gpointer item, gpointer user_data);
 
 #define MS_TYPE_PACKET_DETAIL (ms_packet_detail_get_type ())
 G_DECLARE_FINAL_TYPE (MsPacketDetail, ms_packet_detail, MS, PACKET_DETAIL, GtkWidget)

@@ -9,6 +9,7 @@
 #include "ms-app-resources.h"
 #include "ms-session-view.h"
 #include "ms-step-row.h"
+#include "ms-message-view.h"
 
 /* Seconds between steps when playing at 1×: time to read one explanation. */
 #define MS_PLAY_SECONDS 4.0
@@ -25,6 +26,7 @@ struct _MsSessionView
   GtkListBox *step_list;
   MsLadder *ladder;
   MsStreamView *stream_view;
+  MsMessageView *message_view;
   MsPacketList *packet_list;
   MsPacketDetail *packet_detail;
   GtkScrolledWindow *step_scroller;
@@ -103,6 +105,9 @@ update_position (MsSessionView *self)
   ms_stream_view_set_events (self->stream_view, self->capture,
                              (const guint *) self->plan.events->data, self->plan.events->len,
                              step, self->mask);
+  ms_message_view_set_events (self->message_view, self->capture, self->plan.session,
+                              (const guint *) self->plan.events->data, self->plan.events->len,
+                              step);
   if (self->plan.n_steps)
     {
       g_autofree char *text = g_strdup_printf (_("Step %u of %u: %s"), self->position + 1,
@@ -267,6 +272,7 @@ ms_session_view_class_init (MsSessionViewClass *klass)
 
   g_type_ensure (MS_TYPE_LADDER);
   g_type_ensure (MS_TYPE_STREAM_VIEW);
+  g_type_ensure (MS_TYPE_MESSAGE_VIEW);
   g_type_ensure (MS_TYPE_PACKET_LIST);
   g_type_ensure (MS_TYPE_PACKET_DETAIL);
   /* Referencing the bundle links it in, and its constructor registers it,
@@ -282,6 +288,7 @@ ms_session_view_class_init (MsSessionViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, step_scroller);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, ladder);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, stream_view);
+  gtk_widget_class_bind_template_child (widget_class, MsSessionView, message_view);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, packet_list);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, packet_detail);
   gtk_widget_class_bind_template_callback (widget_class, on_session_selected);
@@ -487,6 +494,12 @@ MsPacketDetail *
 ms_session_view_get_packet_detail (MsSessionView *self)
 {
   return self->packet_detail;
+}
+
+GtkWidget *
+ms_session_view_get_message_view (MsSessionView *self)
+{
+  return GTK_WIDGET (self->message_view);
 }
 
 MsStreamView *

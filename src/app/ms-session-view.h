@@ -43,5 +43,7 @@ MsLadder *ms_session_view_get_ladder (MsSessionView *self);
 MsPacketList *ms_session_view_get_packet_list (MsSessionView *self);
 MsPacketDetail *ms_session_view_get_packet_detail (MsSessionView *self);
 MsStreamView *ms_session_view_get_stream_view (MsSessionView *self);
+/* The MsMessageView. */
+GtkWidget *ms_session_view_get_message_view (MsSessionView *self);
 
 G_END_DECLS

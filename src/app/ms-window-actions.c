@@ -213,13 +213,6 @@ open_action (GtkWidget *w, const char *name, GVariant *param)
 /* ---------------------------------------------------------------------- */
 /* Live demo                                                              */
 
-static gboolean
-free_demo_idle (gpointer data)
-{
-  ms_demo_free (data);
-  return G_SOURCE_REMOVE;
-}
-
 void
 ms_window_stop_demo (MsWindow *self)
 {
@@ -235,35 +228,52 @@ on_demo_events (MsDemo *demo, MsEvent *const *events, guint n, gpointer data)
   gtk_progress_bar_pulse (self->progress_bar);
 }
 
-/* The demo wrote its capture: open it like any other file. */
+typedef struct {
+  MsWindow *self;
+  char *error;          /* why the demo failed or captured nothing, or NULL */
+} DemoOutcome;
+
+/* After the demo: freeing it closes the capture file (flushing its last
+ * packets), then the file opens like any other. */
+static gboolean
+demo_done_idle (gpointer data)
+{
+  DemoOutcome *o = data;
+  MsWindow *self = o->self;
+  g_autofree char *pcap = g_steal_pointer (&self->demo_pcap);
+
+  if (self->demo)
+    ms_demo_free (g_steal_pointer (&self->demo));
+  if (o->error)
+    {
+      adw_status_page_set_description (self->error_page, o->error);
+      gtk_stack_set_visible_child_name (self->stack, "error");
+      ms_window_update_actions (self);
+    }
+  else if (pcap)
+    {
+      g_autoptr (GFile) file = g_file_new_for_path (pcap);
+      ms_window_open_file (self, file);
+    }
+  g_object_unref (o->self);
+  g_free (o->error);
+  g_free (o);
+  return G_SOURCE_REMOVE;
+}
+
+/* The demo cannot be freed from its own callback: finish in an idle. */
 static void
 on_demo_finished (MsDemo *demo, const GError *error, gpointer data)
 {
-  MsWindow *self = data;
-  g_autofree char *pcap = g_steal_pointer (&self->demo_pcap);
+  DemoOutcome *o = g_new0 (DemoOutcome, 1);
 
-  /* The demo cannot be freed from its own callback. */
-  g_idle_add (free_demo_idle, g_steal_pointer (&self->demo));
+  o->self = g_object_ref (data);
   if (error)
-    {
-      adw_status_page_set_description (self->error_page, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "error");
-      ms_window_update_actions (self);
-      return;
-    }
-  if (ms_demo_capture_mode (demo) == MS_CAPTURE_NONE)
-    {
-      const char *reason = ms_demo_capture_reason (demo);
-      adw_status_page_set_description (self->error_page,
-                                       reason ? reason : _("The demo ran, but nothing could be captured."));
-      gtk_stack_set_visible_child_name (self->stack, "error");
-      ms_window_update_actions (self);
-      return;
-    }
-  {
-    g_autoptr (GFile) file = g_file_new_for_path (pcap);
-    ms_window_open_file (self, file);
-  }
+    o->error = g_strdup (error->message);
+  else if (ms_demo_capture_mode (demo) == MS_CAPTURE_NONE)
+    o->error = g_strdup (ms_demo_capture_reason (demo) ? ms_demo_capture_reason (demo)
+                                                       : _("The demo ran, but nothing could be captured."));
+  g_idle_add (demo_done_idle, o);
 }
 
 static void

@@ -169,6 +169,45 @@ test_bad_file (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* The live demo: the lab runs, and its capture opens as a lesson; without
+ * permission to capture the error page says why. */
+static void
+test_live_demo (void)
+{
+  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
+  MsWindow *mw = MS_WINDOW (win);
+  gint64 end = g_get_monotonic_time () + 4 * E2E_TIMEOUT * G_USEC_PER_SEC;
+
+  gtk_window_present (win);
+  g_assert_cmpstr (ms_window_get_page (mw), ==, "start");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.live-demo", NULL));
+  g_assert_cmpstr (ms_window_get_page (mw), ==, "loading");
+  while (g_strcmp0 (ms_window_get_page (mw), "session") != 0
+         && g_strcmp0 (ms_window_get_page (mw), "error") != 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  if (g_str_equal (ms_window_get_page (mw), "session"))
+    {
+      MsSessionView *view = ms_window_get_session_view (mw);
+      /* An IMAP session was captured and can be stepped through. */
+      g_assert_cmpint (ms_session_view_get_n_steps (view), >=, 3);
+      ms_session_view_step_last (view);
+      g_assert_cmpuint (ms_session_view_get_position (view), ==,
+                        ms_session_view_get_n_steps (view) - 1);
+      /* the whole capture reached the file: the session closes */
+      g_assert_cmpuint (ms_session_view_get_current_step (view), ==, MS_STEP_CLOSE);
+      g_test_message ("live demo: %u steps, last %s", ms_session_view_get_n_steps (view),
+                      ms_step_name (ms_session_view_get_current_step (view)));
+    }
+  else
+    g_test_message ("live demo not captured: %s",
+                    ms_capture_get_error (ms_window_get_capture (mw)) ? ms_capture_get_error (ms_window_get_capture (mw)) : "see the error page");
+  gtk_window_destroy (win);
+}
+
 /* Chinese (run with LANGUAGE=zh_CN): the step list and the window speak
  * Chinese. */
 static void
@@ -212,6 +251,7 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/app/e2e/lesson", test_lesson);
       g_test_add_func ("/app/e2e/bad-file", test_bad_file);
+      g_test_add_func ("/app/e2e/live-demo", test_live_demo);
     }
   rc = g_test_run ();
 

@@ -15,6 +15,7 @@
 #include "ms-hex-view.h"
 #include "ms-ladder.h"
 #include "ms-lesson-plan.h"
+#include "ms-message-view.h"
 #include "ms-packet-detail.h"
 #include "ms-packet-list.h"
 #include "ms-session-view.h"
@@ -309,6 +310,23 @@ test_session_view (void)
     g_autofree char *text = ms_stream_view_get_text (ms_session_view_get_stream_view (view));
     g_assert_nonnull (strstr (text, "C: PIAH1 LOGIN student"));
     g_assert_nonnull (strstr (text, "S: * OK"));
+  }
+  /* The Messages tab: structures, and what was downloaded of them. */
+  {
+    GListModel *rows = ms_message_view_get_rows (MS_MESSAGE_VIEW (ms_session_view_get_message_view (view)));
+    gboolean pdf = FALSE, partial = FALSE, total = FALSE;
+    for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+      {
+        g_autoptr (GtkTreeListRow) row = g_list_model_get_item (rows, i);
+        g_autoptr (MsDetailNode) node = gtk_tree_list_row_get_item (row);
+        const char *label = ms_detail_node_get_label (node);
+        pdf |= strstr (label, "application/pdf") != NULL && strstr (label, "lecture-notes.pdf") != NULL;
+        partial |= strstr (label, "4,096 of 283,198 bytes of part 2") != NULL;
+        total |= g_str_has_prefix (label, "Message content moved in this session");
+      }
+    g_assert_true (pdf);
+    g_assert_true (partial);
+    g_assert_true (total);
   }
   ms_session_view_set_mask_secrets (view, TRUE);
   {

@@ -117,6 +117,9 @@ def tcp_seeds(corpus, path):
         nxt = {}
         out = bytearray([config])
         client = bytearray()
+        # After STARTTLS/STLS the rest of the stream also seeds the TLS target.
+        inner = 1 if server in IMAP_PORTS else 2 if server in POP3_PORTS else 0
+        tls_out = None
         for sport, dport, seq, data in segs:
             d = 1 if sport == server else 0
             expect = nxt.get(d, seq)
@@ -129,12 +132,18 @@ def tcp_seeds(corpus, path):
                 data, seq = data[cut:], expect
             nxt[d] = seq + len(data)
             out += record(d, data)
+            if tls_out is None and inner and data[:2] == b"\x16\x03":
+                tls_out = bytearray([inner << 1])
+            if tls_out is not None and len(tls_out) < MAX_SEED:
+                tls_out += record(d, data)
             if d == 0:
                 client += record(0, data)
             if len(out) > MAX_SEED:
                 break
         for t in targets:
             corpus.add(t, bytes(out))
+        if tls_out is not None:
+            corpus.add("tls", bytes(tls_out))
         if server in IMAP_PORTS:
             corpus.add("imap-server", bytes(client))
         elif server in POP3_PORTS:

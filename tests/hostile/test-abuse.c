@@ -2,10 +2,17 @@
  * random bytes, half lines and huge literals, or connect and vanish, while
  * well-behaved POP3 (RFC 1939) and IMAP (RFC 9051) sessions run beside
  * them. The server stays up, the good sessions finish correctly, and every
- * Maildir is unchanged apart from what those sessions did. */
+ * Maildir is unchanged apart from what those sessions did. Run against an
+ * in-process server and against `mailscope-cli serve`. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "hostile-util.h"
 
@@ -219,26 +226,21 @@ sums_subset (GPtrArray *small, GPtrArray *big)
   return TRUE;
 }
 
+/* Runs the clients against `lab` (whose Maildirs are seeded) and checks
+ * the Maildirs afterwards; in_process runs the server's loop here. */
 static void
-test_abuse (void)
+abuse_and_check (HLab *lab, gboolean in_process)
 {
-  HLab *lab = h_lab_new (abuse_config);
-  GError *error = NULL;
-  /* Seed the Maildirs now, so that "before" is what sessions will see. */
-  const char *users[] = { "student", "alice", "bob" };
-  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
-    {
-      MsMaildir *md = ms_lab_server_maildir (lab->srv, users[i], &error);
-      g_assert_no_error (error);
-      g_assert_nonnull (md);
-    }
   g_autoptr (GPtrArray) student0 = h_maildir_sums (lab, "student");
   g_autoptr (GPtrArray) alice0 = h_maildir_sums (lab, "alice");
   g_autoptr (GPtrArray) bob0 = h_maildir_sums (lab, "bob");
   g_assert_cmpuint (alice0->len, >, GOOD_ROUNDS + 1);
 
   Run run = { lab, 0 };
-  h_run_clients (clients, &run);
+  if (in_process)
+    h_run_clients (clients, &run);
+  else
+    clients (&run);
   g_assert_cmpuint (run.pop3_done, >=, 1);
 
   g_autoptr (GPtrArray) student1 = h_maildir_sums (lab, "student");
@@ -266,7 +268,91 @@ test_abuse (void)
         g_test_message ("appended message %d is stored with other bytes "
                         "(line ends converted?)", round);
     }
+}
+
+static void
+test_abuse (void)
+{
+  HLab *lab = h_lab_new (abuse_config);
+  GError *error = NULL;
+  /* Seed the Maildirs now, so that "before" is what sessions will see. */
+  const char *users[] = { "student", "alice", "bob" };
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      MsMaildir *md = ms_lab_server_maildir (lab->srv, users[i], &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (md);
+    }
+  abuse_and_check (lab, TRUE);
   h_lab_free (lab);
+}
+
+/* How long `mailscope-cli serve` may take to say it is ready. */
+#define SERVE_START_TIMEOUT_S 30
+
+/* The port after `label` ("IMAP", "POP3") in serve's start-up lines. */
+static guint16
+serve_port (const char *out, const char *label)
+{
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], label) && strrchr (lines[i], ':'))
+      return (guint16) atoi (strrchr (lines[i], ':') + 1);
+  return 0;
+}
+
+static void
+test_abuse_serve (void)
+{
+  g_autofree char *cli = g_build_filename (g_getenv ("MS_BUILD_ROOT"), "src", "cli",
+                                           "mailscope-cli", NULL);
+  g_autofree char *top = g_dir_make_tmp ("ms-abuse-serve-XXXXXX", NULL);
+  g_assert_nonnull (top);
+  g_autofree char *log = g_build_filename (top, "serve.log", NULL);
+  g_autofree char *maildirs = g_build_filename (top, "maildirs", NULL);
+  /* h_maildir_sums looks in lab.dir/USER. */
+  HLab lab = { NULL, maildirs, 0, 0 };
+
+  /* The log goes to a file: a pipe nobody drains would stall the server. */
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd < 0 || dup2 (fd, 1) < 0 || dup2 (fd, 2) < 0)
+        _exit (126);
+      execl (cli, cli, "serve", "--imap=127.0.0.1:0", "--pop3=127.0.0.1:0",
+             "--maildir", maildirs, "--user", "student:classroom",
+             "--user", "alice:wonderland", "--user", "bob:builder", (char *) NULL);
+      _exit (127);
+    }
+  g_autofree char *out = NULL;
+  for (int i = 0; i < SERVE_START_TIMEOUT_S * 10; i++)
+    {
+      g_clear_pointer (&out, g_free);
+      g_file_get_contents (log, &out, NULL, NULL);
+      if (out && strstr (out, "Ready."))
+        break;
+      g_assert_cmpint (waitpid (pid, NULL, WNOHANG), ==, 0);
+      g_usleep (100 * 1000);
+    }
+  g_assert_nonnull (out);
+  g_assert_nonnull (strstr (out, "Ready."));
+  lab.imap_port = serve_port (out, "IMAP");
+  lab.pop3_port = serve_port (out, "POP3");
+  g_assert_cmpuint (lab.imap_port, >, 0);
+  g_assert_cmpuint (lab.pop3_port, >, 0);
+
+  abuse_and_check (&lab, FALSE);
+
+  /* Still running after all that; then a clean stop. */
+  int status;
+  g_assert_cmpint (waitpid (pid, &status, WNOHANG), ==, 0);
+  kill (pid, SIGTERM);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status) || WTERMSIG (status) == SIGTERM);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", top);
+  g_assert_cmpint (system (rm), ==, 0);
 }
 
 int
@@ -274,5 +360,6 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hostile/abuse", test_abuse);
+  g_test_add_func ("/hostile/abuse-serve", test_abuse_serve);
   return g_test_run ();
 }

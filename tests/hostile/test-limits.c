@@ -100,9 +100,9 @@ connection_limits (gpointer data)
   /* Per address: 127.0.0.1 has a, b, d; e is its fourth, f one too many. */
   int e = pop3_open (lab, "127.0.0.1");
   pop3_refused (lab, "127.0.0.1", "too many connections from your address");
-  /* In total: a, b, c, d, e and g make six; h is one too many, from a
-   * fresh address, with room before login (c, e, g wait: three... so log
-   * e in first). */
+  /* In total: a, b, c, d, e and g make six, the seventh is refused. Log e
+   * in first so that the pre-login limit (c and g waiting) is not what
+   * stops it. */
   pop3_login (e, 4);
   int g = pop3_open (lab, "127.0.0.4");
   pop3_refused (lab, "127.0.0.5", "too many connections to the lab server");
@@ -224,6 +224,85 @@ test_imap_decoder_depth (void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Pipelined commands past the decoders' pending queues. */
+
+/* MS_POP3_MAX_PENDING and MS_IMAP_MAX_PENDING (ms-pop3.c, ms-imap.c). */
+#define T_DECODER_MAX_PENDING 64
+#define T_PIPELINED 100
+
+/* Feeds `greeting`, then T_PIPELINED commands (cmd[0] N cmd[1] CRLF), then
+ * their answers (ans[0] N ans[1] CRLF); counts the commands flagged with
+ * a warning and the IMAP completions paired with no command. */
+static void
+pipeline_commands (const MsDecoderClass *klass, const char *greeting, const char *const cmd[2],
+                   const char *const ans[2], guint *warned, guint *answers_unpaired)
+{
+  Recorder rec = { { record_event, NULL },
+                   g_ptr_array_new_with_free_func ((GDestroyNotify) ms_event_unref) };
+  MsDecoderConfig cfg = { 0, MS_PROTO_NONE };
+  MsDecoder *dec = ms_decoder_new (klass, &rec.emitter, &cfg);
+  guint64 off[2] = { 0, 0 };
+  GString *c = g_string_new (NULL), *a = g_string_new (greeting);
+
+  for (int i = 1; i <= T_PIPELINED; i++)
+    {
+      g_string_append_printf (c, "%s%d%s\r\n", cmd[0], i, cmd[1]);
+      g_string_append_printf (a, "%s%d%s\r\n", ans[0], i, ans[1]);
+    }
+  ms_decoder_feed (dec, MS_DIR_S2C, off[1], (const guint8 *) greeting, strlen (greeting));
+  off[1] += strlen (greeting);
+  ms_decoder_feed (dec, MS_DIR_C2S, off[0], (const guint8 *) c->str, c->len);
+  ms_decoder_feed (dec, MS_DIR_S2C, off[1], (const guint8 *) a->str + strlen (greeting),
+                   a->len - strlen (greeting));
+  ms_decoder_finish (dec);
+  ms_decoder_free (dec);
+
+  *warned = *answers_unpaired = 0;
+  guint commands = 0;
+  for (guint i = 0; i < rec.events->len; i++)
+    {
+      MsEvent *ev = rec.events->pdata[i];
+      if (ev->dir == MS_DIR_C2S && strcmp (ev->kind, "command") == 0)
+        {
+          commands++;
+          *warned += (ev->flags & MS_EVENT_WARNING) != 0;
+        }
+      else if (ev->dir == MS_DIR_S2C && strcmp (ev->kind, "completion") == 0
+               && !ms_event_has (ev, "for_command"))
+        (*answers_unpaired)++;
+    }
+  /* Every command is still reported. */
+  g_assert_cmpuint (commands, ==, T_PIPELINED);
+  g_ptr_array_unref (rec.events);
+  g_string_free (c, TRUE);
+  g_string_free (a, TRUE);
+}
+
+static void
+test_pop3_decoder_pending (void)
+{
+  guint warned, unpaired;
+  static const char *const cmd[2] = { "LIST ", "" };
+  static const char *const ans[2] = { "-ERR no message ", "" };
+  pipeline_commands (&ms_pop3_decoder_class, "+OK ready\r\n", cmd, ans, &warned, &unpaired);
+  g_test_message ("POP3: %u commands past the queue", warned);
+  /* Commands past the queue are flagged instead of remembered. */
+  g_assert_cmpuint (warned, ==, T_PIPELINED - T_DECODER_MAX_PENDING);
+}
+
+static void
+test_imap_decoder_pending (void)
+{
+  guint warned, unpaired;
+  static const char *const cmd[2] = { "a", " NOOP" };
+  static const char *const ans[2] = { "a", " OK done" };
+  pipeline_commands (&ms_imap_decoder_class, "* OK ready\r\n", cmd, ans, &warned, &unpaired);
+  g_test_message ("IMAP: %u commands flagged, %u completions unpaired", warned, unpaired);
+  /* The oldest tags are forgotten: their completions find no command. */
+  g_assert_cmpuint (unpaired, ==, T_PIPELINED - T_DECODER_MAX_PENDING);
+}
+
+/* ------------------------------------------------------------------ */
 /* IMAP server: search keys nested past its depth cap, over a socket. */
 
 static gpointer
@@ -279,5 +358,7 @@ main (int argc, char **argv)
   g_test_add_func ("/limits/lab/defaults", test_connection_defaults);
   g_test_add_func ("/limits/imap/decoder-depth", test_imap_decoder_depth);
   g_test_add_func ("/limits/imap/server-depth", test_imap_server_depth);
+  g_test_add_func ("/limits/pop3/decoder-pending", test_pop3_decoder_pending);
+  g_test_add_func ("/limits/imap/decoder-pending", test_imap_decoder_pending);
   return g_test_run ();
 }

@@ -431,6 +431,13 @@ test_search (void)
   expect (c, "u3 SEARCH CHARSET KOI8-R ALL\r\n",
           "u3 NO [BADCHARSET (UTF-8 US-ASCII)] unsupported charset\r\n");
   expect (c, "u4 SEARCH OR SEEN\r\n", "u4 BAD invalid search criteria\r\n");
+  GString *nots = g_string_new ("u5 SEARCH");
+  for (int i = 0; i < 5000; i++)
+    g_string_append (nots, " NOT");
+  g_string_append (nots, " ALL\r\n");
+  expect (c, nots->str, "u5 BAD invalid search criteria\r\n");
+  g_string_free (nots, TRUE);
+  expect (c, "u6 SEARCH NOT NOT (((SEEN)))\r\n", "* SEARCH 1 2 5\r\nu6 OK SEARCH completed\r\n");
   client_free (c);
   lab_free (lab);
 }
@@ -679,6 +686,13 @@ test_limits (void)
   expect (c, "+bad\r\n", "* BAD a command starts with a tag, a space and a name\r\n");
   expect (c, "a1 LOGIN \"unterminated\r\n", "a1 BAD the arguments cannot be parsed\r\n");
   expect (c, "a2 NOOP\r\n", "a2 OK NOOP completed\r\n");
+  /* Nesting beyond IMAP_MAX_DEPTH, and NOT chains as deep, are refused. */
+  GString *deep = g_string_new ("a5 NOOP ");
+  for (int i = 0; i < 40; i++)
+    g_string_append_c (deep, '(');
+  g_string_append (deep, "\r\n");
+  expect (c, deep->str, "a5 BAD the arguments cannot be parsed\r\n");
+  g_string_free (deep, TRUE);
   /* A synchronising literal over the limit is refused before it is sent. */
   expect (c, "a3 LOGIN {1000000}\r\n", "a3 NO [TOOBIG] literal larger than the server accepts\r\n");
   expect (c, "a4 NOOP\r\n", "a4 OK NOOP completed\r\n");

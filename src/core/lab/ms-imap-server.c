@@ -779,7 +779,7 @@ static void
 append_log_list (GString *line, const ImapArg *a, guint depth)
 {
   g_string_append_c (line, '(');
-  for (guint i = 0; i < a->list->len && line->len < LOG_MAX_ARG; i++)
+  for (guint i = 0; a->list && i < a->list->len && line->len < LOG_MAX_ARG; i++)
     {
       const ImapArg *x = a->list->pdata[i];
       if (i)
@@ -791,9 +791,9 @@ append_log_list (GString *line, const ImapArg *a, guint depth)
       else if (x->str == NULL)
         g_string_append (line, "…");   /* where parsing stopped (too deep) */
       else if (x->type == IMAP_ARG_STRING)
-        g_string_append_printf (line, "\"%s\"", x->str);
+        g_string_append_printf (line, "\"%s\"", x->str ? x->str : "");
       else
-        g_string_append (line, x->str);
+        g_string_append (line, x->str ? x->str : "");
     }
   if (line->len >= LOG_MAX_ARG)
     g_string_append (line, "…");
@@ -820,9 +820,9 @@ log_command (ImapSession *s, ImapCmd *cmd)
       else if (a->str == NULL)
         g_string_append (line, "…");   /* where parsing stopped */
       else if (a->type == IMAP_ARG_STRING)
-        g_string_append_printf (line, "\"%s\"", a->str);
+        g_string_append_printf (line, "\"%s\"", a->str ? a->str : "");
       else
-        g_string_append (line, a->str);
+        g_string_append (line, a->str ? a->str : "");
     }
   ms_lab_server_log (s->srv, "imap", s->conn, 'C', "%s", line->str);
   g_string_free (line, TRUE);
