@@ -607,6 +607,9 @@ ms_lab_server_listen (MsLabServer *srv, MsLabService svc, const char *addr_port,
   if (srv->services[svc] == NULL)
     {
       srv->services[svc] = g_socket_service_new ();
+      /* A class connecting at once overflows GLib's default queue of 10,
+       * and every overflow costs the client a one-second SYN retry. */
+      g_socket_listener_set_backlog (G_SOCKET_LISTENER (srv->services[svc]), MS_LAB_LISTEN_BACKLOG);
       Listener *l = g_new0 (Listener, 1);
       l->srv = srv;
       l->svc = svc;

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 #define MS_LAB_MAX_PER_ADDRESS 1100
 /* Connections that have not logged in yet. */
 #define MS_LAB_MAX_UNAUTHENTICATED 200
+/* Connections waiting to be accepted: a whole class may connect at once. */
+#define MS_LAB_LISTEN_BACKLOG 128
 /* A wrong password costs this long (brute force becomes slow). */
 #define MS_LAB_FAILED_LOGIN_DELAY_MS 1000
 /* A connection that has not logged in may stay silent this long: enough
