@@ -163,7 +163,10 @@ narrate_dns (const MsEvent *ev)
             json_node_get_object (e), "data", "");
           if (list->len)
             g_string_append (list, ", ");
-          g_string_append (list, data);
+          /* Names end in the root's dot ("imap.mailscope.test."); in a
+           * sentence that dot would read as a second full stop. */
+          gsize dlen = strlen (data);
+          g_string_append_len (list, data, dlen > 1 && data[dlen - 1] == '.' ? dlen - 1 : dlen);
         }
       if (n > MS_NARRATION_MAX_ANSWERS)
         g_string_append (list, ", …");
