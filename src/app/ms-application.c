@@ -9,6 +9,7 @@
 struct _MsApplication
 {
   AdwApplication parent_instance;
+  gboolean start_demo;   /* --demo: run the live demo in the first window */
 };
 
 G_DEFINE_FINAL_TYPE (MsApplication, ms_application, ADW_TYPE_APPLICATION)
@@ -31,6 +32,20 @@ ms_application_activate (GApplication *app)
   if (win == NULL)
     win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
   gtk_window_present (win);
+  MsApplication *self = MS_APPLICATION (app);
+  if (self->start_demo)
+    {
+      self->start_demo = FALSE;
+      gtk_widget_activate_action (GTK_WIDGET (win), "capture.live-demo", NULL);
+    }
+}
+
+static int
+ms_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "demo"))
+    MS_APPLICATION (app)->start_demo = TRUE;
+  return -1;   /* go on: activate or open */
 }
 
 /* The first file goes to a window still on its start page, each further
@@ -58,11 +73,18 @@ ms_application_class_init (MsApplicationClass *klass)
   app_class->startup = ms_application_startup;
   app_class->activate = ms_application_activate;
   app_class->open = ms_application_open;
+  app_class->handle_local_options = ms_application_handle_local_options;
 }
 
 static void
 ms_application_init (MsApplication *self)
 {
+  static const GOptionEntry entries[] = {
+    { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Start the live demo: lab servers and client on loopback, captured live"), NULL },
+    { NULL },
+  };
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
 }
 
 MsApplication *
