@@ -178,6 +178,10 @@ rebuild_rows (MsLadder *self)
         self->has_dns = TRUE;
       if (ev->step > self->reveal)
         continue;
+      /* A credential event repeats the bytes of its LOGIN/PASS line; the
+       * step's note already says the password is readable. */
+      if (g_strcmp0 (ev->kind, "credential") == 0)
+        continue;
       row.step_start = ev->step != last;
       last = ev->step;
       g_array_append_val (self->rows, row);
