@@ -137,15 +137,30 @@ compose_name (const char *base_no_uid, guint32 uid, guint flags)
   return g_string_free (s, FALSE);
 }
 
-/* A fresh unique base name, as the Maildir convention asks: time, a
- * microsecond and process/counter part, and a host part. */
+/* A fresh unique base name, as the Maildir convention asks: the delivery
+ * time in seconds (`when`, or now when 0), a microsecond and
+ * process/counter part, and a host part. */
 static char *
-unique_base (MsMaildir *md)
+unique_base (MsMaildir *md, gint64 when)
 {
   struct timeval tv;
   gettimeofday (&tv, NULL);
-  return g_strdup_printf ("%ld.M%ldP%dQ%u.mailscope", (long) tv.tv_sec, (long) tv.tv_usec,
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%ldP%dQ%u.mailscope",
+                          when > 0 ? when : (gint64) tv.tv_sec, (long) tv.tv_usec,
                           (int) getpid (), ++md->counter);
+}
+
+/* The internal date of a message: the delivery time its file name begins
+ * with, which survives copies and checkouts (file times do not); the file's
+ * mtime when the name has none. */
+static gint64
+message_time (const char *name, gint64 file_mtime)
+{
+  char *end = NULL;
+  guint64 t = g_ascii_strtoull (name, &end, 10);
+  if (end == name || *end != '.' || t == 0 || t > G_MAXINT32)
+    return file_mtime;
+  return (gint64) t;
 }
 
 /* Writes `len` bytes to a new file in `tmpdir`, syncs it, and returns its
@@ -605,14 +620,15 @@ scan (MsMailbox *mb, GArray *old, GError **error)
               const char *info = strstr (entry, ":2,");
               m.flags = info ? parse_flags (info + 3) : 0;
               m.size = st.st_size;
-              m.mtime = st.st_mtime;
+              m.mtime = message_time (entry, st.st_mtime);
               m.name = g_strdup (entry);
               g_array_append_val (msgs, m);
               max_uid = MAX (max_uid, uid);
             }
           else
             {
-              Pending p = { g_strdup (entry), pass == 1, st.st_mtime, st.st_size };
+              Pending p = { g_strdup (entry), pass == 1, message_time (entry, st.st_mtime),
+                            st.st_size };
               g_array_append_val (pending, p);
             }
         }
@@ -809,7 +825,7 @@ ms_mailbox_append (MsMailbox *mb, const guint8 *data, gsize len, guint flags, gi
                    _("message of %" G_GSIZE_FORMAT " bytes is larger than the lab's limit"), len);
       return 0;
     }
-  g_autofree char *base = unique_base (mb->md);
+  g_autofree char *base = unique_base (mb->md, mtime);
   g_autofree char *tmpdir = g_build_filename (mb->dir, "tmp", NULL);
   g_autofree char *tmp = write_synced (tmpdir, base, data, len, error);
   if (tmp == NULL)
@@ -873,7 +889,7 @@ ms_maildir_deliver (MsMaildir *md, const char *name, const guint8 *data, gsize l
                    name);
       return NULL;
     }
-  g_autofree char *base = unique_base (md);
+  g_autofree char *base = unique_base (md, 0);
   g_autofree char *tmp = write_synced (tmpdir, base, data, len, error);
   if (tmp == NULL)
     return NULL;
