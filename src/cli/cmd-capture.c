@@ -4,6 +4,8 @@
  * kernel dropped. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -220,13 +222,13 @@ ms_cmd_capture (int argc, char **argv)
   guint64 received = 0, dropped = 0;
   gboolean have_stats = ms_live_capture_stats (cap, &received, &dropped);
   fprintf (stderr,
-           g_dngettext (GETTEXT_PACKAGE, "Captured %" G_GUINT64_FORMAT " packet",
-                        "Captured %" G_GUINT64_FORMAT " packets", frames),
+           g_dngettext (GETTEXT_PACKAGE, "Captured %" PRIu64 " packet",
+                        "Captured %" PRIu64 " packets", frames),
            frames);
   if (have_stats)
     fprintf (stderr,
-             g_dngettext (GETTEXT_PACKAGE, "; the kernel dropped %" G_GUINT64_FORMAT " packet.\n",
-                          "; the kernel dropped %" G_GUINT64_FORMAT " packets.\n", dropped),
+             g_dngettext (GETTEXT_PACKAGE, "; the kernel dropped %" PRIu64 " packet.\n",
+                          "; the kernel dropped %" PRIu64 " packets.\n", dropped),
              dropped);
   else
     fprintf (stderr, "%s\n", _("; the kernel's drop count is not known."));

@@ -4,6 +4,8 @@
  * a projector. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -468,11 +470,11 @@ ms_cmd_demo (int argc, char **argv)
   else
     {
       printf (g_dngettext (GETTEXT_PACKAGE,
-                           "Done: %" G_GUINT64_FORMAT " packet captured",
-                           "Done: %" G_GUINT64_FORMAT " packets captured", frames),
+                           "Done: %" PRIu64 " packet captured",
+                           "Done: %" PRIu64 " packets captured", frames),
               frames);
-      printf (g_dngettext (GETTEXT_PACKAGE, ", %" G_GUINT64_FORMAT " dropped",
-                           ", %" G_GUINT64_FORMAT " dropped", dropped),
+      printf (g_dngettext (GETTEXT_PACKAGE, ", %" PRIu64 " dropped",
+                           ", %" PRIu64 " dropped", dropped),
               dropped);
       if (write_path)
         printf (_(", saved to %s"), write_path);

@@ -4,6 +4,8 @@
  * mailbox as a mail transfer agent would. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -404,7 +406,7 @@ ms_cmd_deliver (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE|-") },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (N_("FILE|-"));
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary (
     ctx, _("Deliver a message (a file, or standard input with -) into a lab mailbox, the "
@@ -481,6 +483,6 @@ ms_cmd_deliver (int argc, char **argv)
       ms_cli_error ("%s", error->message);
       return MS_CLI_EXIT_FAILURE;
     }
-  printf (_("Delivered %" G_GSIZE_FORMAT " bytes to %s of %s: %s\n"), len, box, name, path);
+  printf (_("Delivered %" PRIu64 " bytes to %s of %s: %s\n"), (guint64) len, box, name, path);
   return MS_CLI_EXIT_OK;
 }

@@ -3,6 +3,8 @@
  * state file. See ms-maildir.h for the crash-safety argument. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -822,7 +824,7 @@ ms_mailbox_append (MsMailbox *mb, const guint8 *data, gsize len, guint flags, gi
   if (len > MS_MAILDIR_MAX_MESSAGE)
     {
       g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_TOO_BIG,
-                   _("message of %" G_GSIZE_FORMAT " bytes is larger than the lab's limit"), len);
+                   _("message of %" PRIu64 " bytes is larger than the lab's limit"), (guint64) len);
       return 0;
     }
   g_autofree char *base = unique_base (mb->md, mtime);
@@ -878,7 +880,7 @@ ms_maildir_deliver (MsMaildir *md, const char *name, const guint8 *data, gsize l
   if (len > MS_MAILDIR_MAX_MESSAGE)
     {
       g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_TOO_BIG,
-                   _("message of %" G_GSIZE_FORMAT " bytes is larger than the lab's limit"), len);
+                   _("message of %" PRIu64 " bytes is larger than the lab's limit"), (guint64) len);
       return NULL;
     }
   g_autofree char *dir = ms_maildir_path (md, name);
