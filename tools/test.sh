@@ -60,12 +60,26 @@ GDK_DEBUG=gl-disable
 export GDK_DEBUG
 run_suite "$build_asan" -Db_sanitize=address,undefined -Db_lundef=false
 
-python3 - "$broken" "$build/meson-logs/testlog.json" "$build_asan/meson-logs/testlog.json" <<'PY'
+# A short pass of every fuzz target (libFuzzer, clang, ASan+UBSan); it counts
+# as one test, failed on any crash, leak or sanitizer report.
+fuzz_seconds=${MS_FUZZ_SECONDS:-30}
+echo "== fuzz pass, ${fuzz_seconds}s per target (tests/fuzz/run.sh)"
+if bash tests/fuzz/run.sh "$fuzz_seconds"; then
+  fuzz_result=pass
+else
+  fuzz_result=fail
+fi
+
+python3 - "$broken" "$fuzz_result" "$build/meson-logs/testlog.json" "$build_asan/meson-logs/testlog.json" <<'PY'
 import json, os, sys
 
 passed = failed = skipped = 0
 failed += int(sys.argv[1])
-for path in sys.argv[2:]:
+if sys.argv[2] == "pass":
+    passed += 1
+else:
+    failed += 1
+for path in sys.argv[3:]:
     if not os.path.exists(path):
         continue
     with open(path, encoding="utf-8") as log:
