@@ -19,6 +19,9 @@
 /* Narration bytes held across all open sessions; past it the session being
  * written to is printed early (a capture with thousands of open streams). */
 #define MS_SINK_MAX_HELD_BYTES (16 * 1024 * 1024)
+/* Sessions with lines waiting at once; past it every session is printed as
+ * far as it got, so a capture of countless streams cannot grow the sink. */
+#define MS_SINK_MAX_HELD_SESSIONS 4096
 /* Columns for step explanations: readable on a projector and a terminal. */
 #define MS_SINK_WRAP_COLUMNS 76
 
@@ -32,6 +35,8 @@ typedef struct {
   guint explained;        /* bit per step whose explanation was printed */
   gboolean printed;       /* part of it was already printed */
 } Held;
+
+static void held_free (gpointer data);
 
 struct _MsSink {
   SinkKind kind;
@@ -99,7 +104,7 @@ sink_new (SinkKind kind, FILE *fp, GOutputStream *out, MsLesson *lesson, guint f
       sink->root = json_node_new (JSON_NODE_OBJECT);
     }
   else
-    sink->held = g_hash_table_new (g_direct_hash, g_direct_equal);
+    sink->held = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, held_free);
   return sink;
 }
 
@@ -218,6 +223,44 @@ held_print (MsSink *sink, const MsSessionSummary *s, Held *h, gboolean last)
   sink_maybe_flush (sink);
 }
 
+/* Prints every session still holding lines, and forgets the sessions the
+ * lesson no longer tracks (it drops the oldest past its own cap): memory
+ * stays bounded however many streams a capture opens. */
+static void
+flush_all (MsSink *sink)
+{
+  const GPtrArray *sessions = ms_lesson_sessions (sink->lesson);
+  guint min_id = G_MAXUINT;
+  for (guint i = 0; sessions && i < sessions->len; i++)
+    {
+      const MsSessionSummary *s = g_ptr_array_index (sessions, i);
+      min_id = MIN (min_id, s->id);
+      Held *h = g_hash_table_lookup (sink->held, GUINT_TO_POINTER (s->id));
+      if (h)
+        held_print (sink, s, h, FALSE);
+    }
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, sink->held);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      Held *h = value;
+      if (GPOINTER_TO_UINT (key) >= min_id)
+        continue;
+      if (h->text && h->lines)
+        {
+          g_string_append_printf (sink->buf, "━━ %s %u ━━\n", _("Session"), GPOINTER_TO_UINT (key));
+          g_string_append_len (sink->buf, h->text->str, h->text->len);
+          g_string_append_c (sink->buf, '\n');
+          sink->held_bytes -= MIN (sink->held_bytes, h->text->len);
+        }
+      g_hash_table_iter_remove (&it);
+    }
+  /* Start afresh: a session that goes on starts a new block under its heading. */
+  g_hash_table_remove_all (sink->held);
+  sink_maybe_flush (sink);
+}
+
 static void
 text_event (MsSink *sink, MsEvent *ev)
 {
@@ -279,9 +322,14 @@ text_event (MsSink *sink, MsEvent *ev)
   /* A DNS exchange is over once it is answered: print it at once, so a
    * lookup appears before the connection it was made for. */
   gboolean answered = ev->proto == MS_PROTO_DNS && ms_event_get_bool (ev, "response");
-  if (s->closed || answered || h->lines >= MS_SINK_MAX_SESSION_LINES
-      || sink->held_bytes > MS_SINK_MAX_HELD_BYTES)
+  if (s->closed || answered || h->lines >= MS_SINK_MAX_SESSION_LINES)
     held_print (sink, s, h, s->closed);
+  else if (sink->held_bytes > MS_SINK_MAX_HELD_BYTES
+           || g_hash_table_size (sink->held) > MS_SINK_MAX_HELD_SESSIONS)
+    {
+      held_print (sink, s, h, FALSE);
+      flush_all (sink);
+    }
   /* A closed session keeps only its small record, so that a straggler
    * (a late RST) is printed as its continuation. */
   if (s->closed)
@@ -374,14 +422,7 @@ ms_sink_free (MsSink *sink)
   if (sink == NULL)
     return;
   if (sink->held)
-    {
-      GHashTableIter it;
-      gpointer v;
-      g_hash_table_iter_init (&it, sink->held);
-      while (g_hash_table_iter_next (&it, NULL, &v))
-        held_free (v);
-      g_hash_table_unref (sink->held);
-    }
+    g_hash_table_unref (sink->held);   /* frees each Held */
   if (sink->gen)
     g_object_unref (sink->gen);
   if (sink->root)
