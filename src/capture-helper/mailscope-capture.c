@@ -163,6 +163,9 @@ main (int argc, char **argv)
     }
   pcap_set_snaplen (p, (int) snaplen);
   pcap_set_immediate_mode (p, 1);
+  /* Immediate mode keeps one snaplen-sized slot per packet: libpcap's 2 MiB
+   * default holds only eight loopback-sized packets. */
+  pcap_set_buffer_size (p, 32 * 1024 * 1024);
   pcap_set_timeout (p, POLL_TIMEOUT_MS);
   pcap_set_tstamp_precision (p, PCAP_TSTAMP_PRECISION_NANO);
   rc = pcap_activate (p);

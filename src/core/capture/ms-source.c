@@ -15,6 +15,11 @@
 
 /* Default live snapshot length: large enough for any frame with offloads. */
 #define MS_SOURCE_DEFAULT_SNAPLEN 262144
+/* Kernel buffer of a live capture. Immediate mode gives one slot per
+ * packet of snaplen bytes, so libpcap's 2 MiB default holds only eight
+ * loopback-sized packets: a reader that lags that far (a busy classroom
+ * machine) loses packets. 32 MiB holds over a hundred. */
+#define MS_SOURCE_LIVE_BUFFER (32 * 1024 * 1024)
 /* Live read timeout: short, so the caller can poll a stop flag often. */
 #define MS_SOURCE_LIVE_TIMEOUT_MS 100
 /* Bytes of the file we look at to tell pcap from pcapng from anything else. */
@@ -279,6 +284,7 @@ ms_source_open_live (const char *iface, const char *filter, int snaplen,
     }
   pcap_set_snaplen (src->pcap, snaplen > 0 ? snaplen : MS_SOURCE_DEFAULT_SNAPLEN);
   pcap_set_immediate_mode (src->pcap, 1);
+  pcap_set_buffer_size (src->pcap, MS_SOURCE_LIVE_BUFFER);
   pcap_set_timeout (src->pcap, MS_SOURCE_LIVE_TIMEOUT_MS);
   src->nano = pcap_set_tstamp_precision (src->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
 
