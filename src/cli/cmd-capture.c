@@ -51,19 +51,6 @@ watch_capture (gpointer data)
   return NULL;
 }
 
-typedef struct {
-  MsLesson *lesson;
-  MsSink *sink;
-} CaptureRun;
-
-static void
-on_event (MsEvent *ev, gpointer user_data)
-{
-  CaptureRun *run = user_data;
-  ms_lesson_process (run->lesson, ev);
-  ms_sink_event (run->sink, ev);
-}
-
 int
 ms_cmd_capture (int argc, char **argv)
 {
@@ -177,13 +164,13 @@ ms_cmd_capture (int argc, char **argv)
     flags |= MS_SINK_MASK_SECRETS;
   if (!json && isatty (fileno (stdout)) && g_getenv ("NO_COLOR") == NULL)
     flags |= MS_SINK_COLOR;
-  CaptureRun run;
+  MsCliNarration run;
   run.lesson = ms_lesson_new ();
   run.sink = json ? ms_sink_new_json (stdout, run.lesson, flags)
                   : ms_sink_new_text (stdout, run.lesson, flags);
   MsPipelineOptions opts;
   ms_pipeline_options_init (&opts);
-  MsPipeline *pipe = ms_pipeline_new (&opts, on_event, &run);
+  MsPipeline *pipe = ms_pipeline_new (&opts, ms_cli_narrate, &run);
 
   guint64 frames = 0;
   int status = MS_CLI_EXIT_OK;

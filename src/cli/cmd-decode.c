@@ -18,19 +18,6 @@
  * stdio from splitting them. */
 #define MS_DECODE_STDOUT_BUFFER (1024 * 1024)
 
-typedef struct {
-  MsLesson *lesson;
-  MsSink *sink;
-} DecodeRun;
-
-static void
-on_event (MsEvent *ev, gpointer user_data)
-{
-  DecodeRun *run = user_data;
-  ms_lesson_process (run->lesson, ev);
-  ms_sink_event (run->sink, ev);
-}
-
 int
 ms_cmd_decode (int argc, char **argv)
 {
@@ -127,11 +114,11 @@ ms_cmd_decode (int argc, char **argv)
     flags |= MS_SINK_COLOR;
   setvbuf (stdout, NULL, _IOFBF, MS_DECODE_STDOUT_BUFFER);
 
-  DecodeRun run;
+  MsCliNarration run;
   run.lesson = ms_lesson_new ();
   run.sink = json ? ms_sink_new_json (stdout, run.lesson, flags)
                   : ms_sink_new_text (stdout, run.lesson, flags);
-  MsPipeline *pipe = ms_pipeline_new (&opts, on_event, &run);
+  MsPipeline *pipe = ms_pipeline_new (&opts, ms_cli_narrate, &run);
 
   int status = MS_CLI_EXIT_OK;
   g_autofree char *warning = NULL;

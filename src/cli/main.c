@@ -39,6 +39,14 @@ ms_cli_error (const char *fmt, ...)
   fprintf (stderr, "mailscope-cli: %s\n", msg);
 }
 
+void
+ms_cli_narrate (MsEvent *ev, gpointer narration)
+{
+  MsCliNarration *n = narration;
+  ms_lesson_process (n->lesson, ev);
+  ms_sink_event (n->sink, ev);
+}
+
 static void
 print_help (FILE *out)
 {

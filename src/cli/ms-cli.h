@@ -4,6 +4,10 @@
 
 #include <glib.h>
 
+#include "mailscope/ms-event.h"
+#include "mailscope/ms-lesson.h"
+#include "mailscope/ms-sink.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses (documented in mailscope-cli(1)). */
@@ -13,6 +17,16 @@ G_BEGIN_DECLS
 
 /* Prints "mailscope-cli: <message>" as one line on stderr. */
 void ms_cli_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+/* The narration the decode and capture commands print: each event from
+ * the pipeline goes through the lesson, then to the sink. */
+typedef struct {
+  MsLesson *lesson;
+  MsSink *sink;
+} MsCliNarration;
+
+/* An MsEventFunc for ms_pipeline_new; `narration` is an MsCliNarration. */
+void ms_cli_narrate (MsEvent *ev, gpointer narration);
 
 /* Command entry points: argv[0] is the command name; return the exit
  * status. */
