@@ -49,19 +49,7 @@ ms_cmd_decode (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_help_enabled (ctx, TRUE);
 
-  /* --help's usage line names the command too. */
-  g_set_prgname ("mailscope-cli decode");
-  /* g_option_context_parse wants argv[0] to be the program. */
-  g_autofree char *prog = g_strdup ("mailscope-cli decode");
-  char **args = g_new0 (char *, (gsize) argc + 1);
-  args[0] = prog;
-  for (int i = 1; i < argc; i++)
-    args[i] = argv[i];
-  int n = argc;
-  char **parsed = args;
-  gboolean ok = g_option_context_parse (ctx, &n, &parsed, &error);
-  g_free (args);
-  if (!ok)
+  if (!ms_cli_parse_options (ctx, "mailscope-cli decode", argc, argv, &error))
     {
       ms_cli_error ("%s", error->message);
       return MS_CLI_EXIT_USAGE;

@@ -388,17 +388,7 @@ ms_cmd_demo (int argc, char **argv)
            "transcripts (see mailscope-cli(1) for how to allow capturing).\n\nExit status: 0 "
            "when every client did its part; 1 when one failed; 2 for a bad command line."));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  g_set_prgname ("mailscope-cli demo");
-  g_autofree char *prog = g_strdup ("mailscope-cli demo");
-  char **args = g_new0 (char *, (gsize) argc + 1);
-  args[0] = prog;
-  for (int i = 1; i < argc; i++)
-    args[i] = argv[i];
-  int n = argc;
-  char **parsed = args;
-  gboolean ok = g_option_context_parse (ctx, &n, &parsed, &error);
-  g_free (args);
-  if (!ok)
+  if (!ms_cli_parse_options (ctx, "mailscope-cli demo", argc, argv, &error))
     {
       ms_cli_error ("%s", error->message);
       return MS_CLI_EXIT_USAGE;

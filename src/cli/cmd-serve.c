@@ -37,24 +37,6 @@ static const ServiceInfo services[] = {
   { MS_LAB_POP3S, "POP3S", 995, 1995 },
 };
 
-/* Runs a GOptionContext over a command's argv (argv[0] is the command). */
-static gboolean
-parse_options (GOptionContext *ctx, const char *prog, int argc, char **argv, GError **error)
-{
-  g_set_prgname (prog);
-  char **args = g_new0 (char *, (gsize) argc + 1);
-  args[0] = (char *) prog;
-  for (int i = 1; i < argc; i++)
-    args[i] = argv[i];
-  int n = argc;
-  char **parsed = args;
-  gboolean ok = g_option_context_parse (ctx, &n, &parsed, error);
-  /* g_option_context_parse rearranges the array it was given; the strings
-   * stay argv's. Leftover arguments are handled by G_OPTION_REMAINING. */
-  g_free (args);
-  return ok;
-}
-
 /* The project's sample Maildirs: installed, or in the source tree when
  * running from a build directory. NULL when neither exists. */
 static char *
@@ -233,7 +215,7 @@ ms_cmd_serve (int argc, char **argv)
            "New accounts start with a copy of the sample mailbox. Passwords are masked in the "
            "log. Ctrl+C stops the server."));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  if (!parse_options (ctx, "mailscope-cli serve", argc, argv, &error))
+  if (!ms_cli_parse_options (ctx, "mailscope-cli serve", argc, argv, &error))
     {
       ms_cli_error ("%s", error->message);
       return MS_CLI_EXIT_USAGE;
@@ -413,7 +395,7 @@ ms_cmd_deliver (int argc, char **argv)
            "way a mail server does: it appears in the Maildir's new/ folder, where a running "
            "lab server finds it."));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  if (!parse_options (ctx, "mailscope-cli deliver", argc, argv, &error))
+  if (!ms_cli_parse_options (ctx, "mailscope-cli deliver", argc, argv, &error))
     {
       ms_cli_error ("%s", error->message);
       return MS_CLI_EXIT_USAGE;

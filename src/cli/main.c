@@ -39,6 +39,24 @@ ms_cli_error (const char *fmt, ...)
   fprintf (stderr, "mailscope-cli: %s\n", msg);
 }
 
+/* Runs a GOptionContext over a command's argv (argv[0] is the command). */
+gboolean
+ms_cli_parse_options (GOptionContext *ctx, const char *prog, int argc, char **argv, GError **error)
+{
+  g_set_prgname (prog);
+  char **args = g_new0 (char *, (gsize) argc + 1);
+  args[0] = (char *) prog;
+  for (int i = 1; i < argc; i++)
+    args[i] = argv[i];
+  int n = argc;
+  char **parsed = args;
+  gboolean ok = g_option_context_parse (ctx, &n, &parsed, error);
+  /* g_option_context_parse rearranges the array it was given; the strings
+   * stay argv's. Leftover arguments are handled by G_OPTION_REMAINING. */
+  g_free (args);
+  return ok;
+}
+
 void
 ms_cli_narrate (MsEvent *ev, gpointer narration)
 {

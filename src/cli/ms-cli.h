@@ -18,6 +18,11 @@ G_BEGIN_DECLS
 /* Prints "mailscope-cli: <message>" as one line on stderr. */
 void ms_cli_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
+/* Parses a command's options (argv[0] is the command name); `prog`, such
+ * as "mailscope-cli decode", names it in --help and in messages. */
+gboolean ms_cli_parse_options (GOptionContext *ctx, const char *prog, int argc, char **argv,
+                               GError **error);
+
 /* The narration the decode and capture commands print: each event from
  * the pipeline goes through the lesson, then to the sink. */
 typedef struct {
