@@ -552,6 +552,9 @@ connect_to (MsLabClient *c, GInetAddress *ia, guint16 port, GError **error)
   g_socket_set_timeout (s, t);
   if (!g_socket_connect (s, sa, c->cancellable, error))
     {
+      /* Say where: "Connection refused" alone tells a student nothing. */
+      g_autofree char *ip = g_inet_address_to_string (ia);
+      g_prefix_error (error, _("cannot connect to %s port %u: "), ip, port);
       g_object_unref (s);
       return FALSE;
     }
