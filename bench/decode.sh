@@ -71,6 +71,8 @@ best_of () {
 }
 
 ms_ns=$(best_of "$cli" decode --format json "$file")
+# The narration, for comparison: the same decoding without building JSON.
+text_ns=$(best_of "$cli" decode --format text "$file")
 # shellcheck disable=SC2086 # $decode_as is a list of options
 tshark_ns=$(best_of tshark -n -r "$file" $decode_as -T fields -e frame.number \
   -e imap.request.command -e pop.request.command)
@@ -82,9 +84,9 @@ rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
 frames=$("$raw" "$file" | cut -d' ' -f1)
 size=$(stat -c %s "$file")
 
-python3 - "$ms_ns" "$tshark_ns" "$raw_ns" "$rss_kib" "$frames" "$size" "$events" "$RUNS" <<'PY'
+python3 - "$ms_ns" "$tshark_ns" "$raw_ns" "$rss_kib" "$frames" "$size" "$events" "$RUNS" "$text_ns" <<'PY'
 import sys
-ms, tshark, raw, rss, frames, size, events, runs = (int(a) for a in sys.argv[1:])
+ms, tshark, raw, rss, frames, size, events, runs, text = (int(a) for a in sys.argv[1:])
 mib = size / 1048576
 print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events" % (frames, mib, events))
 print("best of %d: mailscope-cli %.2f s, tshark %.2f s, pcap-read %.2f s"
@@ -92,4 +94,5 @@ print("best of %d: mailscope-cli %.2f s, tshark %.2f s, pcap-read %.2f s"
 print("mailscope vs tshark: %.0fx faster (target >= 20x)" % (tshark / ms))
 print("mailscope vs raw read: %.1fx (target <= 3x)" % (ms / raw))
 print("peak RSS: %d MiB (target < 64 MiB)" % round(rss / 1024))
+print("for comparison, --format text: %.2f s (%.1fx the raw read)" % (text / 1e9, text / raw))
 PY
