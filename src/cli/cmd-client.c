@@ -50,22 +50,36 @@ on_line (MsLabClient *client, char who, const char *text, gpointer data)
     printf ("   %s\n", text);
 }
 
+/* Labels are translated, so the column is padded by display width. */
+#define MS_REPORT_LABEL_WIDTH 34
+
+static void
+print_row (const char *label, const char *value)
+{
+  printf ("  ");
+  ms_cli_print_padded (label, MS_REPORT_LABEL_WIDTH, FALSE);
+  printf (" %s\n", value);
+}
+
 static void
 print_count (const char *label, guint64 n)
 {
   g_autofree char *s = ms_lab_client_format_count (n);
-  printf ("  %-34s %s\n", label, s);
+  print_row (label, s);
 }
 
 static void
 print_report (const MsLabClientReport *r)
 {
   printf ("\n%s\n", _("Report"));
-  printf ("  %-34s %s\n", _("Server:"), r->server_address ? r->server_address : "-");
+  print_row (_("Server:"), r->server_address ? r->server_address : "-");
   if (r->tls)
-    printf ("  %-34s %s, %s\n", _("TLS:"), r->tls_version, r->tls_cipher);
+    {
+      g_autofree char *tls = g_strdup_printf ("%s, %s", r->tls_version, r->tls_cipher);
+      print_row (_("TLS:"), tls);
+    }
   else
-    printf ("  %-34s %s\n", _("TLS:"), _("no (everything in clear text)"));
+    print_row (_("TLS:"), _("no (everything in clear text)"));
   if (r->dns_used)
     {
       print_count (_("DNS bytes sent:"), r->dns_bytes_sent);
@@ -77,15 +91,17 @@ print_report (const MsLabClientReport *r)
   print_count (_("Commands:"), r->commands);
   print_count (_("Content bytes fetched:"), r->content_bytes);
   print_count (_("Messages/parts fetched:"), r->messages_fetched);
-  printf ("  %-34s %s\n", _("Attachment downloaded:"),
-          r->attachment_downloaded ? _("yes") : _("no"));
+  print_row (_("Attachment downloaded:"), r->attachment_downloaded ? _("yes") : _("no"));
   if (r->attachment_downloaded)
     print_count (_("Attachment bytes:"), r->attachment_bytes);
   if (r->updates_pushed)
     print_count (_("Updates during IDLE/polling:"), r->updates_pushed);
   print_count (_("Messages on the server at start:"), r->messages_on_server);
   print_count (_("Messages left on the server:"), r->messages_left);
-  printf ("  %-34s %.3f s\n", _("Time:"), r->elapsed);
+  {
+    g_autofree char *t = g_strdup_printf ("%.3f s", r->elapsed);
+    print_row (_("Time:"), t);
+  }
 }
 
 static void

@@ -40,33 +40,6 @@ typedef struct {
   guint stdin_watch;
 } DemoCli;
 
-/* Terminal columns taken by a UTF-8 string: wide (CJK) characters take
- * two, combining marks none. */
-static gsize
-display_width (const char *s)
-{
-  gsize w = 0;
-  for (const char *p = s; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      if (g_unichar_iszerowidth (c))
-        continue;
-      w += g_unichar_iswide (c) ? 2 : 1;
-    }
-  return w;
-}
-
-static void
-print_padded (const char *s, gsize width, gboolean right)
-{
-  gsize w = display_width (s);
-  gsize pad = width > w ? width - w : 0;
-  if (right)
-    printf ("%*s%s", (int) pad, "", s);
-  else
-    printf ("%s%*s", s, (int) pad, "");
-}
-
 static void
 heading (DemoCli *cli, const char *text)
 {
@@ -260,7 +233,7 @@ print_table (DemoCli *cli)
     {
       char **row = rows->pdata[r];
       for (guint c = 0; c < cols && row[c]; c++)
-        width[c] = MAX (width[c], display_width (row[c]));
+        width[c] = MAX (width[c], ms_cli_display_width (row[c]));
     }
   heading (cli, _("IMAP and POP3 side by side: read the newest message (it has an "
                   "attachment)"));
@@ -270,7 +243,7 @@ print_table (DemoCli *cli)
       printf ("  ");
       for (guint c = 0; c < cols && row[c]; c++)
         {
-          print_padded (row[c], width[c], c > 0);
+          ms_cli_print_padded (row[c], width[c], c > 0);
           printf (c + 1 < cols ? "   " : "\n");
         }
     }

@@ -65,6 +65,31 @@ ms_cli_narrate (MsEvent *ev, gpointer narration)
   ms_sink_event (n->sink, ev);
 }
 
+gsize
+ms_cli_display_width (const char *s)
+{
+  gsize w = 0;
+  for (const char *p = s; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (g_unichar_iszerowidth (c))
+        continue;
+      w += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return w;
+}
+
+void
+ms_cli_print_padded (const char *s, gsize width, gboolean right)
+{
+  gsize w = ms_cli_display_width (s);
+  gsize pad = width > w ? width - w : 0;
+  if (right)
+    printf ("%*s%s", (int) pad, "", s);
+  else
+    printf ("%s%*s", s, (int) pad, "");
+}
+
 static void
 print_help (FILE *out)
 {

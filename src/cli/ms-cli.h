@@ -33,6 +33,13 @@ typedef struct {
 /* An MsEventFunc for ms_pipeline_new; `narration` is an MsCliNarration. */
 void ms_cli_narrate (MsEvent *ev, gpointer narration);
 
+/* Terminal columns a UTF-8 string takes: wide (CJK) characters take two,
+ * combining marks none. */
+gsize ms_cli_display_width (const char *s);
+/* Prints s padded with spaces to `width` columns, on the left when
+ * `right` (numbers), else on the right. */
+void ms_cli_print_padded (const char *s, gsize width, gboolean right);
+
 /* Command entry points: argv[0] is the command name; return the exit
  * status. */
 int ms_cmd_decode (int argc, char **argv);
