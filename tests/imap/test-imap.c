@@ -8,6 +8,7 @@
 
 #include "mailscope/ms-decoder.h"
 #include "proto/ms-imap-fetch.h"
+#include "stream-test-util.h"
 
 /* --- transcripts ------------------------------------------------------- */
 
@@ -208,14 +209,7 @@ index_of (GPtrArray *events, MsEvent *ev)
   return i;
 }
 
-static JsonObject *
-credential_of (MsEvent *ev)
-{
-  const MsField *f = ms_event_get (ev, "credential");
-  g_assert_nonnull (f);
-  g_assert_cmpint (f->type, ==, MS_VAL_NODE);
-  return json_node_get_object (f->v.node);
-}
+#define credential_of ms_test_credential_of
 
 /* The structure of a message with a text part and a 200 KiB PDF. */
 #define BODYSTRUCTURE_MIXED                                                   \

@@ -1,10 +1,11 @@
-/* stream-test-util.h - helpers shared by the POP3 and TLS decoder tests:
+/* stream-test-util.h - helpers shared by the IMAP, POP3 and TLS decoder tests:
  * an emitter that records events as JSON, split-feeding of transcripts,
  * and a minimal libpcap reader that yields each TCP stream's payload in
  * sequence order (the real pipeline is tested elsewhere). */
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "mailscope/ms-decoder.h"
 
 G_BEGIN_DECLS
@@ -59,6 +60,34 @@ MsTestSink *ms_test_run_segments (const MsDecoderClass *klass, const MsDecoderCo
 
 /* The frame that carried byte `offset` of (stream, dir), or 0. */
 guint32 ms_test_frame_of (GPtrArray *segs, guint stream, MsDir dir, guint64 offset);
+
+/* A recording made by ms_test_run_chunks (g_new'd): clears and frees it. */
+void ms_test_sink_free (MsTestSink *sink);
+
+/* One piece of a hand-written transcript. */
+typedef struct {
+  MsDir dir;
+  const guint8 *data;
+  gsize len;
+} MsTestChunk;
+
+/* Feeds the chunks, in order and split as asked, to a fresh decoder of
+ * `klass` and returns the recording (free with ms_test_sink_free). */
+MsTestSink *ms_test_run_chunks (const MsDecoderClass *klass, const MsDecoderConfig *config,
+                                const MsTestChunk *chunks, gsize n, MsTestSplit split);
+
+/* The same whole, one byte at a time and three times in random pieces;
+ * asserts that every run recorded the same events and returns the whole
+ * run's recording. */
+MsTestSink *ms_test_run_chunks_every_split (const MsDecoderClass *klass,
+                                            const MsDecoderConfig *config,
+                                            const MsTestChunk *chunks, gsize n);
+
+/* Event i of a recording, asserted present. */
+MsEvent *ms_test_event_at (MsTestSink *sink, guint i);
+
+/* The "credential" object of a credential event, asserted present. */
+JsonObject *ms_test_credential_of (MsEvent *ev);
 
 /* Asserts that two recordings hold the same JSON, event by event. */
 void ms_test_assert_same (MsTestSink *a, MsTestSink *b);

@@ -407,3 +407,66 @@ ms_test_assert_same (MsTestSink *a, MsTestSink *b)
     g_assert_cmpstr (g_ptr_array_index (a->json, i), ==, g_ptr_array_index (b->json, i));
   g_assert_cmpuint (a->json->len, ==, b->json->len);
 }
+
+void
+ms_test_sink_free (MsTestSink *sink)
+{
+  ms_test_sink_clear (sink);
+  g_free (sink);
+}
+
+MsTestSink *
+ms_test_run_chunks (const MsDecoderClass *klass, const MsDecoderConfig *config,
+                    const MsTestChunk *chunks, gsize n, MsTestSplit split)
+{
+  MsTestSink *sink = g_new0 (MsTestSink, 1);
+  guint64 off[2] = { 0, 0 };
+
+  ms_test_sink_init (sink);
+  MsDecoder *dec = ms_decoder_new (klass, &sink->emitter, config);
+  for (gsize i = 0; i < n; i++)
+    ms_test_feed (dec, chunks[i].dir, &off[chunks[i].dir], chunks[i].data, chunks[i].len,
+                  split);
+  ms_decoder_finish (dec);
+  ms_decoder_free (dec);
+  return sink;
+}
+
+MsTestSink *
+ms_test_run_chunks_every_split (const MsDecoderClass *klass, const MsDecoderConfig *config,
+                                const MsTestChunk *chunks, gsize n)
+{
+  MsTestSink *whole = ms_test_run_chunks (klass, config, chunks, n, MS_TEST_WHOLE);
+  MsTestSink *bytes = ms_test_run_chunks (klass, config, chunks, n, MS_TEST_BYTES);
+
+  ms_test_assert_same (whole, bytes);
+  ms_test_sink_free (bytes);
+  for (int r = 0; r < 3; r++)
+    {
+      MsTestSink *rnd = ms_test_run_chunks (klass, config, chunks, n, MS_TEST_RANDOM);
+      ms_test_assert_same (whole, rnd);
+      ms_test_sink_free (rnd);
+    }
+  if (g_test_verbose ())
+    {
+      g_autofree char *d = ms_test_sink_dump (whole);
+      g_test_message ("%s", d);
+    }
+  return whole;
+}
+
+MsEvent *
+ms_test_event_at (MsTestSink *sink, guint i)
+{
+  g_assert_cmpuint (i, <, sink->events->len);
+  return g_ptr_array_index (sink->events, i);
+}
+
+JsonObject *
+ms_test_credential_of (MsEvent *ev)
+{
+  const MsField *f = ms_event_get (ev, "credential");
+  g_assert_nonnull (f);
+  g_assert_cmpint (f->type, ==, MS_VAL_NODE);
+  return json_node_get_object (f->v.node);
+}
