@@ -113,6 +113,18 @@ guint          ms_event_remove (MsEvent *ev, const char *name);
  * mask_secrets. Never NULL. */
 JsonObject *ms_event_to_json (const MsEvent *ev, gboolean mask_secrets);
 
+/* The same JSON form for a stream of events, without building a new object
+ * for each: events with the same members in the same order share one
+ * object whose values are updated in place. ms_event_json_update returns
+ * that object's node, owned by the MsEventJson and valid until the next
+ * update; it serialises exactly as ms_event_to_json's object would. Not
+ * thread-safe: one MsEventJson per thread. */
+typedef struct _MsEventJson MsEventJson;
+MsEventJson *ms_event_json_new (void);
+JsonNode    *ms_event_json_update (MsEventJson *json, const MsEvent *ev, gboolean mask_secrets);
+void         ms_event_json_free (MsEventJson *json);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEventJson, ms_event_json_free)
+
 /* Copy of `text` with every "secret" field value of ev replaced by "****". */
 char *ms_event_mask (const MsEvent *ev, const char *text);
 

@@ -1,12 +1,13 @@
-/* ms-capture.h - an opened capture file: compact per-frame records, the
- * decoded events and the per-session summaries, filled off the main thread
- * and handed over in batches. */
+/* ms-capture.h - an opened capture file or a live capture: compact
+ * per-frame records, the decoded events and the per-session summaries,
+ * filled off the main thread and handed over in batches. */
 #pragma once
 
 #include <gio/gio.h>
 #include "mailscope/ms-types.h"
 #include "mailscope/ms-event.h"
 #include "mailscope/ms-lesson.h"
+#include "mailscope/ms-pipeline.h"
 #include "mailscope/ms-source.h"
 
 G_BEGIN_DECLS
@@ -91,6 +92,56 @@ GBytes *ms_capture_read_frame_finish (MsCapture *self, GAsyncResult *result,
                                       GError **error);
 /* The same, blocking (for workers and tests). */
 GBytes *ms_capture_read_frame (MsCapture *self, guint index, GError **error);
+
+/* --- Live captures (ms-capture-live.c) ----------------------------------
+ *
+ * A live capture is an MsCapture like an opened file, so that every view
+ * (packet list, ladder, lesson, detail) works on it unchanged: its worker
+ * reads frames as they are captured, writes them to a pcap file as it goes,
+ * runs the same pipeline and lesson as a file load, and hands batches over
+ * at least every MS_CAPTURE_LIVE_FLUSH_MS, so views grow by "progress".
+ * When the capture ends, "loaded" fires and it is an opened file from then
+ * on (its sessions become the lesson's own). Frames come from one of two
+ * places: an interface capture it reads itself (ms_capture_start_source), or
+ * frames another capture hands over (ms_capture_push_frame: the lab demo
+ * captures for its own bookkeeping, and a second capture of the same
+ * packets would only double the kernel's work). */
+
+typedef struct _MsLiveCapture MsLiveCapture;
+
+/* Frame bytes kept in memory for the detail and hex views (the pcap file's
+ * first bytes); frames past it are re-read from the file. */
+#define MS_CAPTURE_LIVE_MAX_MEMORY (64 * 1024 * 1024)
+/* Frames one live capture takes: 64-byte records plus events, about
+ * 200 MB; past it the capture stops by itself with a warning. */
+#define MS_CAPTURE_LIVE_MAX_FRAMES 2000000
+/* Bytes of handed-over frames waiting for the worker; past it frames are
+ * dropped and counted as dropped (the worker fell behind). */
+#define MS_CAPTURE_LIVE_MAX_QUEUED (16 * 1024 * 1024)
+/* Longest time between batches while capturing. */
+#define MS_CAPTURE_LIVE_FLUSH_MS 200
+
+/* A live capture that writes its frames to pcap_path (classic pcap with
+ * nanosecond times). opts: decoding options (forced ports), or NULL. */
+MsCapture *ms_capture_new_live (const char *title, const char *pcap_path,
+                                const MsPipelineOptions *opts);
+/* Starts reading `cap` (taken over, closed at the end) in a worker thread.
+ * FALSE with error when the pcap file cannot be created (cap is closed). */
+gboolean ms_capture_start_source (MsCapture *self, MsLiveCapture *cap, GError **error);
+/* Starts a capture fed by ms_capture_push_frame. */
+gboolean ms_capture_start_frames (MsCapture *self, GError **error);
+/* Any thread: hands a copy of `frame` to the worker. */
+void ms_capture_push_frame (MsCapture *self, const MsFrame *frame);
+/* Ends a live capture: the frames already captured are decoded, then
+ * "loaded" fires. Any thread. */
+void ms_capture_stop (MsCapture *self);
+/* TRUE from the start of a live capture until "loaded". */
+gboolean ms_capture_is_live (MsCapture *self);
+/* Packets the kernel received and dropped (handed-over captures: frames
+ * handed over and frames dropped for lack of room); FALSE while unknown (a
+ * capture through the helper knows them at its end). "stats" fires when
+ * they change. */
+gboolean ms_capture_get_stats (MsCapture *self, guint64 *received, guint64 *dropped);
 
 /* Frame index (0-based) of 1-based frame number, or -1. */
 gint ms_capture_frame_index (MsCapture *self, guint32 number);

@@ -1,16 +1,17 @@
-/* ms-message-view.c - message structures from FETCH responses (IMAP) and
- * whole downloads (POP3 RETR/TOP), as a tree. */
+/* ms-message-view.c - the messages of a session as MIME trees: what each
+ * FETCH or RETR/TOP carried, parsed from the bytes that crossed the wire
+ * (read back from the capture in a worker thread), part by part with how
+ * much of each part arrived. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
 
 #include "mailscope/ms-lesson.h"
 #include "ms-app-resources.h"
-#include "ms-packet-detail.h"
+#include "ms-message-node.h"
+#include "ms-message-scan.h"
+#include "ms-message-tree.h"
 #include "ms-message-view.h"
-
-/* MIME nesting shown; deeper parts are summarised by their parent. */
-#define MS_MESSAGE_MAX_DEPTH 16
 
 struct _MsMessageView
 {
@@ -23,141 +24,188 @@ struct _MsMessageView
   /* owned */
   GListStore *root;
   GtkTreeListModel *tree;
+  MsCapture *capture;           /* of the scan */
+  MsMessageScan *scan;
+  GCancellable *cancellable;
+  char *error;                  /* why the bytes could not be read, or NULL */
+  guint session;
+  guint n_indices, first_index, last_index;
+  MsStep reveal;
+  gboolean live;                /* the scan was made during a live capture */
+  guint built_records;          /* records shown by the last build, G_MAXUINT: none */
+  gboolean loading;
 };
 
 G_DEFINE_FINAL_TYPE (MsMessageView, ms_message_view, GTK_TYPE_WIDGET)
 
-static char *
-part_label (JsonObject *o)
+/* The session's totals: the decoder's count of message content. */
+static MsMessageNode *
+totals_row (MsMessageView *self)
 {
-  const char *part = json_object_get_string_member_with_default (o, "part", NULL);
-  const char *type = json_object_get_string_member_with_default (o, "type", "?");
-  const char *name = json_object_get_string_member_with_default (o, "filename", NULL);
-  gint64 size = json_object_get_int_member_with_default (o, "size", -1);
-  GString *s = g_string_new (NULL);
+  const MsSessionSummary *s = self->capture && self->session
+                                ? ms_capture_find_session (self->capture, self->session)
+                                : NULL;
+  g_autofree char *moved = NULL;
+  g_autofree char *total = NULL;
+  MsMessageNode *node;
 
-  if (part)
-    g_string_append_printf (s, _("Part %s: "), part);
-  g_string_append (s, type);
-  if (size >= 0)
+  if (s == NULL || s->content_bytes == 0)
+    return NULL;
+  moved = ms_message_format_size (s->content_bytes);
+  total = s->mailbox_bytes >= 0 ? ms_message_format_size ((guint64) s->mailbox_bytes) : NULL;
+  node = ms_message_node_new ("mail-send-receive-symbolic",
+                              /* TRANSLATORS: "4.2 KiB of 1.2 MiB" of message content */
+                              total ? g_strdup_printf (_("Message content moved in this session: %s of %s in the mailbox"),
+                                                       moved, total)
+                                    : g_strdup_printf (_("Message content moved in this session: %s"), moved));
+  return node;
+}
+
+static guint
+n_revealed (MsMessageView *self)
+{
+  guint n = 0;
+  for (guint i = 0; self->scan && i < ms_message_scan_get_n_records (self->scan); i++)
+    n += ms_message_scan_get_record (self->scan, i)->step <= self->reveal;
+  return n;
+}
+
+/* Opens the rows of messages whose content crossed the wire. */
+static void
+expand_rows (MsMessageView *self)
+{
+  GListModel *rows = G_LIST_MODEL (self->tree);
+
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
     {
-      g_autofree char *sz = g_format_size ((guint64) size);
-      g_string_append_printf (s, " · %s", sz);
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (rows, i);
+      MsMessageNode *node = gtk_tree_list_row_get_item (row);
+
+      if (ms_message_node_get_expand (node) && gtk_tree_list_row_is_expandable (row))
+        gtk_tree_list_row_set_expanded (row, TRUE);
+      g_object_unref (node);
     }
-  if (!name)
-    name = json_object_get_string_member_with_default (o, "name", NULL);
-  if (name)
-    g_string_append_printf (s, " · “%s”", name);
-  return g_string_free (s, FALSE);
 }
 
 static void
-add_parts (GListStore *store, JsonNode *node, guint depth)
+rebuild (MsMessageView *self, gboolean force)
 {
-  JsonObject *o;
-  MsDetailNode *n;
+  g_autoptr (GPtrArray) rows = NULL;
+  MsMessageNode *totals;
+  guint revealed = n_revealed (self);
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) || depth > MS_MESSAGE_MAX_DEPTH)
+  if (!force && revealed == self->built_records)
     return;
-  o = json_node_get_object (node);
-  n = ms_detail_node_new (part_label (o), 0, 0);
-  g_list_store_append (store, n);
-  if (json_object_has_member (o, "children"))
+  self->built_records = revealed;
+  rows = self->scan ? ms_message_tree_build (self->scan, self->reveal)
+                    : g_ptr_array_new_with_free_func (g_object_unref);
+  if (self->live && rows->len > 0)
     {
-      JsonArray *kids = json_object_get_array_member (o, "children");
-      for (guint i = 0; kids && i < json_array_get_length (kids); i++)
-        add_parts (ms_detail_node_get_children (n), json_array_get_element (kids, i), depth + 1);
+      MsMessageNode *note = ms_message_node_new ("media-record-symbolic",
+                                                 g_strdup (_("Message contents are read once the capture stops")));
+      g_ptr_array_insert (rows, 0, note);
     }
-  g_object_unref (n);
+  if (self->error)
+    {
+      MsMessageNode *note = ms_message_node_new ("dialog-warning-symbolic",
+                                                 g_strdup (_("The message bytes could not be read back")));
+      ms_message_node_take_detail (note, g_strdup (self->error));
+      g_ptr_array_insert (rows, 0, note);
+    }
+  if (rows->len > 0 && (totals = totals_row (self)))
+    g_ptr_array_insert (rows, 0, totals);
+  g_list_store_splice (self->root, 0, g_list_model_get_n_items (G_LIST_MODEL (self->root)),
+                       rows->pdata, rows->len);
+  expand_rows (self);
+  gtk_stack_set_visible_child_name (self->stack, rows->len ? "tree" : "empty");
 }
 
-/* The node of a message, found by its UID (or sequence number). */
-static MsDetailNode *
-message_node (GListStore *top, GHashTable *by_key, MsEvent *ev)
-{
-  gint64 uid = ms_event_get_int (ev, "message_uid", -1);
-  gint64 number = ms_event_get_int (ev, "number", -1);
-  g_autofree char *key = uid >= 0 ? g_strdup_printf ("u%" G_GINT64_FORMAT, uid)
-                                   : g_strdup_printf ("n%" G_GINT64_FORMAT, number);
-  MsDetailNode *n = g_hash_table_lookup (by_key, key);
+typedef struct {
+  GWeakRef view;
+  MsMessageScan *scan;
+} Pending;
 
-  if (n)
-    return n;
-  if (uid >= 0)
-    /* IMAP numbers and UIDs are 32-bit (RFC 9051). */
-    n = ms_detail_node_new (g_strdup_printf (_("Message %u (UID %u)"), (guint) number, (guint) uid),
-                            0, 0);
-  else
-    n = ms_detail_node_new (g_strdup_printf (_("Message %u"), (guint) number), 0, 0);
-  g_list_store_append (top, n);
-  g_hash_table_insert (by_key, g_steal_pointer (&key), n);
-  g_object_unref (n);
-  return n;
+static void
+on_scan_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Pending *p = data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = ms_message_scan_run_finish (result, &error);
+  MsMessageView *self = g_weak_ref_get (&p->view);
+
+  if (self && self->scan == p->scan
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      self->loading = FALSE;
+      g_clear_pointer (&self->error, g_free);
+      if (!ok)
+        self->error = g_strdup (error->message);
+      rebuild (self, TRUE);
+    }
+  g_clear_object (&self);
+  g_weak_ref_clear (&p->view);
+  ms_message_scan_unref (p->scan);
+  g_free (p);
+}
+
+static void
+cancel_scan (MsMessageView *self)
+{
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->scan, ms_message_scan_unref);
+  g_clear_pointer (&self->error, g_free);
+  self->loading = FALSE;
 }
 
 void
 ms_message_view_set_events (MsMessageView *self, MsCapture *capture, guint session,
                             const guint *indices, guint n, MsStep reveal)
 {
-  g_autoptr (GHashTable) by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GListStore *top = g_list_store_new (MS_TYPE_DETAIL_NODE);
-  const MsSessionSummary *s = capture ? ms_capture_find_session (capture, session) : NULL;
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-  guint pop3 = 0;
+  gboolean live = capture && ms_capture_is_live (capture);
+  gboolean same = capture == self->capture && session == self->session && n == self->n_indices
+                  && (n == 0 || (indices[0] == self->first_index && indices[n - 1] == self->last_index))
+                  && live == self->live;
+  Pending *p;
 
-  for (guint i = 0; capture && i < n; i++)
+  self->reveal = reveal;
+  if (same && (self->scan || n == 0))
     {
-      MsEvent *ev = ms_capture_get_event (capture, indices[i]);
-      const MsField *parts = ms_event_get (ev, "parts");
-      const char *section = ms_event_get_str (ev, "section_info");
-      gint64 content = ms_event_get_int (ev, "content_bytes", -1);
-
-      if (ev->step > reveal)
-        continue;
-      if (ev->proto == MS_PROTO_IMAP && g_strcmp0 (ms_event_get_str (ev, "kind"), "FETCH") == 0
-          && (parts || section))
-        {
-          MsDetailNode *m = message_node (top, by_key, ev);
-          if (parts && parts->type == MS_VAL_NODE
-              && g_list_model_get_n_items (G_LIST_MODEL (ms_detail_node_get_children (m))) == 0)
-            add_parts (ms_detail_node_get_children (m), parts->v.node, 0);
-          if (section)
-            {
-              MsDetailNode *d = ms_detail_node_new (
-                  g_strdup_printf (_("Downloaded in frame %u: %s"), ev->frame, section), 0, 0);
-              g_list_store_append (ms_detail_node_get_children (m), d);
-              g_object_unref (d);
-            }
-        }
-      else if (ev->proto == MS_PROTO_POP3 && content >= 0)
-        {
-          g_autofree char *sz = g_format_size ((guint64) content);
-          MsDetailNode *d = ms_detail_node_new (
-              g_strdup_printf (_("Message downloaded whole in frame %u: %s (%s)"), ev->frame, sz,
-                               ms_event_get_str (ev, "for_command") ? ms_event_get_str (ev, "for_command") : "RETR"),
-              0, 0);
-          g_list_store_append (top, d);
-          g_object_unref (d);
-          pop3++;
-        }
+      if (!self->loading)
+        rebuild (self, FALSE);
+      return;
     }
-  if (s && s->content_bytes > 0)
+  cancel_scan (self);
+  g_set_object (&self->capture, capture);
+  self->session = session;
+  self->n_indices = n;
+  self->first_index = n ? indices[0] : 0;
+  self->last_index = n ? indices[n - 1] : 0;
+  self->built_records = G_MAXUINT;
+  self->live = live;
+  if (capture == NULL || n == 0)
     {
-      g_autofree char *moved = g_format_size (s->content_bytes);
-      g_autofree char *total = s->mailbox_bytes >= 0 ? g_format_size ((guint64) s->mailbox_bytes) : NULL;
-      /* TRANSLATORS: "4.1 kB of 1.2 MB" of message content in the session */
-      MsDetailNode *d = ms_detail_node_new (total ? g_strdup_printf (_("Message content moved in this session: %s of %s in the mailbox"), moved, total)
-                                                  : g_strdup_printf (_("Message content moved in this session: %s"), moved),
-                                            0, 0);
-      g_list_store_insert (top, 0, d);
-      g_object_unref (d);
+      rebuild (self, TRUE);
+      return;
     }
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (top)); i++)
-    g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (top), i));
-  g_list_store_splice (self->root, 0, g_list_model_get_n_items (G_LIST_MODEL (self->root)),
-                       items->pdata, items->len);
-  g_object_unref (top);
-  gtk_stack_set_visible_child_name (self->stack, items->len ? "tree" : "empty");
+  self->scan = ms_message_scan_new (capture, indices, n);
+  if (ms_message_scan_get_n_records (self->scan) == 0 || live)
+    {
+      /* While capturing, the file is still being written: the rows come
+       * from the events alone, the bytes are read once it stops. */
+      ms_message_scan_skip (self->scan);
+      rebuild (self, TRUE);
+      return;
+    }
+  /* Reading a large message back and parsing it takes a while. */
+  self->loading = TRUE;
+  self->cancellable = g_cancellable_new ();
+  gtk_stack_set_visible_child_name (self->stack, "loading");
+  p = g_new0 (Pending, 1);
+  g_weak_ref_init (&p->view, self);
+  p->scan = ms_message_scan_ref (self->scan);
+  ms_message_scan_run_async (self->scan, self->cancellable, on_scan_done, p);
 }
 
 GListModel *
@@ -166,11 +214,19 @@ ms_message_view_get_rows (MsMessageView *self)
   return G_LIST_MODEL (self->tree);
 }
 
+gboolean
+ms_message_view_is_loading (MsMessageView *self)
+{
+  return self->loading;
+}
+
 static void
 ms_message_view_dispose (GObject *object)
 {
   MsMessageView *self = MS_MESSAGE_VIEW (object);
 
+  cancel_scan (self);
+  g_clear_object (&self->capture);
   if (self->list_view)
     gtk_list_view_set_model (self->list_view, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_MESSAGE_VIEW);
@@ -188,7 +244,10 @@ ms_message_view_class_init (MsMessageViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = ms_message_view_dispose;
-  g_type_ensure (MS_TYPE_DETAIL_NODE);
+  g_type_ensure (MS_TYPE_MESSAGE_NODE);
+  /* GMime is set up once, here on the main thread, before any worker
+   * parses with it. */
+  ms_mime_init ();
   /* Referencing the bundle links it in, and its constructor registers it,
    * even from the static library. */
   (void) ms_app_get_resource ();
@@ -205,9 +264,10 @@ ms_message_view_init (MsMessageView *self)
   GtkNoSelection *sel;
 
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->root = g_list_store_new (MS_TYPE_DETAIL_NODE);
-  self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->root)), FALSE, TRUE,
-                                        ms_detail_node_create_children, NULL, NULL);
+  self->root = g_list_store_new (MS_TYPE_MESSAGE_NODE);
+  self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->root)), FALSE, FALSE,
+                                        ms_message_node_create_children, NULL, NULL);
+  self->built_records = G_MAXUINT;
   sel = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->tree)));
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (sel));
   g_object_unref (sel);

@@ -1,6 +1,7 @@
-/* ms-message-view.h - the messages of a session as MIME trees (from the
- * structures the server described), with how much of each was downloaded
- * ("4,096 of 283,198 bytes of part 2"). */
+/* ms-message-view.h - the messages of a session as MIME trees, parsed from
+ * the bytes that crossed the wire and matched with the structures the
+ * server described, with how much of each part was downloaded
+ * ("transferred: 4.0 KiB of 276.6 KiB"). */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -16,7 +17,11 @@ GtkWidget *ms_message_view_new (void);
  * `session` (0: none) gives the totals line. */
 void ms_message_view_set_events (MsMessageView *self, MsCapture *capture, guint session,
                                  const guint *indices, guint n, MsStep reveal);
-/* Rows shown, all expanded (GtkTreeListRow items). */
+/* Rows shown (GtkTreeListRow items of MsMessageNode); the rows of
+ * messages whose content crossed the wire are expanded. */
 GListModel *ms_message_view_get_rows (MsMessageView *self);
+/* TRUE while the message bytes are read back and parsed in a worker;
+ * the rows are replaced when it is done. */
+gboolean ms_message_view_is_loading (MsMessageView *self);
 
 G_END_DECLS

@@ -12,6 +12,11 @@
  * through a big capture never stalls a frame. */
 #define MS_PACKET_LIST_INCREMENTAL 20000
 
+/* The model reaches the view in an idle of this priority: after the
+ * filters the caller sets right away, before the next frame is painted
+ * (GDK_PRIORITY_REDRAW is G_PRIORITY_HIGH_IDLE + 20). */
+#define MS_PACKET_LIST_ATTACH_PRIORITY (G_PRIORITY_HIGH_IDLE + 10)
+
 struct _MsPacketList
 {
   GtkWidget parent_instance;
@@ -29,6 +34,7 @@ struct _MsPacketList
   GtkFilterListModel *filtered;
   GtkSingleSelection *selection;
   gboolean selecting;
+  guint attach_id;      /* idle that gives the view its model */
 };
 
 enum { SIG_FRAME_SELECTED, N_SIGNALS };
@@ -83,11 +89,38 @@ on_step_changed (GtkDropDown *dd, GParamSpec *pspec, MsPacketList *self)
     ms_frame_filter_set_step (self->filter, (MsStep) i);
 }
 
+/* A column view builds its rows (about 200 of them, a label per cell)
+ * as soon as it is given a model. A new capture starts unfiltered, and
+ * the session view narrows it to one lesson right after: giving the view
+ * the model then would build 200 rows of a 100,000 frame capture only to
+ * drop them again, a stall of some 75 ms. So the view gets the model in
+ * an idle, once the filters are set, and builds only the rows it shows. */
+static gboolean
+attach_model (gpointer data)
+{
+  MsPacketList *self = data;
+
+  self->attach_id = 0;
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  return G_SOURCE_REMOVE;
+}
+
+/* Gives the view its model now, when the idle has not run yet. */
+static void
+ensure_attached (MsPacketList *self)
+{
+  if (self->attach_id == 0)
+    return;
+  g_clear_handle_id (&self->attach_id, g_source_remove);
+  attach_model (self);
+}
+
 static void
 ms_packet_list_dispose (GObject *object)
 {
   MsPacketList *self = MS_PACKET_LIST (object);
 
+  g_clear_handle_id (&self->attach_id, g_source_remove);
   if (self->column_view)
     gtk_column_view_set_model (self->column_view, NULL);
   if (self->selection)
@@ -165,6 +198,7 @@ ms_packet_list_new (void)
 void
 ms_packet_list_set_capture (MsPacketList *self, MsCapture *capture)
 {
+  g_clear_handle_id (&self->attach_id, g_source_remove);
   gtk_column_view_set_model (self->column_view, NULL);
   if (self->selection)
     g_signal_handlers_disconnect_by_data (self->selection, self);
@@ -190,7 +224,7 @@ ms_packet_list_set_capture (MsPacketList *self, MsCapture *capture)
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
   g_signal_connect (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect (self->filtered, "items-changed", G_CALLBACK (on_items_changed), self);
-  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  self->attach_id = g_idle_add_full (MS_PACKET_LIST_ATTACH_PRIORITY, attach_model, self, NULL);
   on_proto_changed (self->proto_dropdown, NULL, self);
   on_step_changed (self->step_dropdown, NULL, self);
   update_count (self);
@@ -266,6 +300,7 @@ ms_packet_list_select_frame (MsPacketList *self, guint32 number)
   pos = find_position (self, number);
   if (pos == GTK_INVALID_LIST_POSITION)
     return FALSE;
+  ensure_attached (self);
   self->selecting = TRUE;
   gtk_single_selection_set_selected (self->selection, pos);
   self->selecting = FALSE;

@@ -38,6 +38,7 @@ struct _MsSessionView
   guint position;
   gboolean mask;
   gboolean syncing;
+  gboolean session_chosen; /* the user picked a session in the drop-down */
   guint play_source;
   double speed;
 };
@@ -114,6 +115,8 @@ update_position (MsSessionView *self)
                                                self->plan.n_steps, ms_lesson_step_title (step));
       gtk_label_set_text (self->position_label, text);
     }
+  else if (self->capture && ms_capture_is_live (self->capture))
+    gtk_label_set_text (self->position_label, _("Waiting for the first step…"));
   else
     gtk_label_set_text (self->position_label, _("Nothing to explain in this session"));
   g_signal_emit (self, signals[SIG_POSITION_CHANGED], 0);
@@ -184,6 +187,7 @@ on_session_selected (GtkDropDown *dd, GParamSpec *pspec, MsSessionView *self)
 
   if (self->syncing || i >= self->session_ids->len)
     return;
+  self->session_chosen = TRUE;
   ms_session_view_set_session (self, g_array_index (self->session_ids, guint, i));
 }
 
@@ -326,16 +330,15 @@ ms_session_view_new (void)
   return g_object_new (MS_TYPE_SESSION_VIEW, NULL);
 }
 
-void
-ms_session_view_set_capture (MsSessionView *self, MsCapture *capture)
+/* Fills the session drop-down from the capture; returns the first mail
+ * session's id, or 0. */
+static guint
+fill_sessions (MsSessionView *self, MsCapture *capture)
 {
   g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
   guint first_mail = 0;
   guint none = 0;
 
-  ms_session_view_set_playing (self, FALSE);
-  g_set_object (&self->capture, capture);
-  ms_packet_list_set_capture (self->packet_list, capture);
   g_array_set_size (self->session_ids, 0);
   gtk_string_list_append (names, _("All sessions"));
   g_array_append_val (self->session_ids, none);
@@ -353,7 +356,65 @@ ms_session_view_set_capture (MsSessionView *self, MsCapture *capture)
   gtk_drop_down_set_model (self->session_dropdown, G_LIST_MODEL (names));
   self->syncing = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->session_dropdown), ms_capture_get_n_sessions (capture) > 0);
-  ms_session_view_set_session (self, first_mail);
+  return first_mail;
+}
+
+void
+ms_session_view_set_capture (MsSessionView *self, MsCapture *capture)
+{
+  ms_session_view_set_playing (self, FALSE);
+  g_set_object (&self->capture, capture);
+  self->session_chosen = FALSE;
+  ms_packet_list_set_capture (self->packet_list, capture);
+  ms_session_view_set_session (self, fill_sessions (self, capture));
+}
+
+void
+ms_session_view_refresh (MsSessionView *self, gboolean follow)
+{
+  guint session = self->plan.session;
+  MsStep current = self->plan.n_steps ? self->plan.steps[self->position] : MS_STEP_NONE;
+  gboolean at_end = self->position + 1 >= self->plan.n_steps;
+  GtkAdjustment *adj;
+  double scroll;
+  int k;
+
+  if (self->capture == NULL)
+    return;
+  if (ms_capture_get_n_sessions (self->capture) + 1 != self->session_ids->len)
+    {
+      guint first_mail = fill_sessions (self, self->capture);
+
+      if (session == 0 && !self->session_chosen)
+        session = first_mail;
+      /* The packet filter learns the new sessions of the lesson. */
+      ms_packet_list_set_session (self->packet_list, session);
+      for (guint i = 0; i < self->session_ids->len; i++)
+        if (g_array_index (self->session_ids, guint, i) == session)
+          {
+            self->syncing = TRUE;
+            gtk_drop_down_set_selected (self->session_dropdown, i);
+            self->syncing = FALSE;
+          }
+    }
+  ms_lesson_plan_clear (&self->plan);
+  ms_lesson_plan_init (&self->plan, self->capture, session);
+  /* New rows, same place: the list does not jump back to the top. */
+  adj = gtk_scrolled_window_get_vadjustment (self->step_scroller);
+  scroll = gtk_adjustment_get_value (adj);
+  rebuild_steps (self);
+  gtk_adjustment_set_value (adj, scroll);
+  ms_ladder_set_events (self->ladder, self->capture, (const guint *) self->plan.events->data,
+                        self->plan.events->len);
+  k = ms_lesson_plan_find_step (&self->plan, current);
+  if (self->plan.n_steps == 0)
+    self->position = 0;
+  else if ((follow && at_end) || k < 0)
+    self->position = (follow && at_end) ? self->plan.n_steps - 1
+                                         : MIN (self->position, self->plan.n_steps - 1);
+  else
+    self->position = (guint) k;
+  update_position (self);
 }
 
 MsCapture *

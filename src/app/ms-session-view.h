@@ -17,6 +17,11 @@ G_DECLARE_FINAL_TYPE (MsSessionView, ms_session_view, MS, SESSION_VIEW, GtkWidge
 GtkWidget *ms_session_view_new (void);
 void ms_session_view_set_capture (MsSessionView *self, MsCapture *capture);
 MsCapture *ms_session_view_get_capture (MsSessionView *self);
+/* The capture grew (a live capture): re-reads its sessions and the lesson of
+ * the session shown, keeping the session and the step. With `follow`, a view
+ * on the last step moves on to the newest one. Until the user picks a
+ * session, the first mail session is shown once it appears. */
+void ms_session_view_refresh (MsSessionView *self, gboolean follow);
 /* Session id (0: every session). */
 void ms_session_view_set_session (MsSessionView *self, guint session);
 guint ms_session_view_get_session (MsSessionView *self);

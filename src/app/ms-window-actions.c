@@ -1,5 +1,7 @@
 /* ms-window-actions.c - the window's actions: open and export (capture.*),
- * stepping through the lesson (lesson.*) and presentation (view.*). */
+ * stepping through the lesson (lesson.*) and presentation (view.*). Live
+ * capture and the live demo are in ms-window-live.c, saving in
+ * ms-window-save.c. */
 #include "config.h"
 
 #include <string.h>
@@ -30,12 +32,17 @@ ms_window_update_actions (MsWindow *self)
   guint pos = session ? ms_session_view_get_position (self->session_view) : 0;
   guint n = session ? ms_session_view_get_n_steps (self->session_view) : 0;
 
-  gtk_widget_action_set_enabled (w, "capture.live-demo", self->demo == NULL);
+  gboolean live_demo = ms_window_get_live_demo (self) != NULL;
+
+  ms_window_live_update_actions (self);
+  ms_window_save_update_actions (self);
   gtk_widget_action_set_enabled (w, "lesson.first", session && pos > 0);
   gtk_widget_action_set_enabled (w, "lesson.back", session && pos > 0);
-  gtk_widget_action_set_enabled (w, "lesson.next", session && pos + 1 < n);
+  /* In the live demo Next also lets the waiting client run its step. */
+  gtk_widget_action_set_enabled (w, "lesson.next",
+                                 session && (pos + 1 < n || ms_window_live_can_next (self)));
   gtk_widget_action_set_enabled (w, "lesson.last", session && pos + 1 < n);
-  gtk_widget_action_set_enabled (w, "lesson.play", session && n > 1);
+  gtk_widget_action_set_enabled (w, "lesson.play", session && (n > 1 || live_demo));
   gtk_widget_action_set_enabled (w, "lesson.session", session);
   gtk_widget_action_set_enabled (w, "capture.export-png", session);
   gtk_widget_action_set_enabled (w, "capture.export-svg", session);
@@ -211,106 +218,6 @@ open_action (GtkWidget *w, const char *name, GVariant *param)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Live demo                                                              */
-
-void
-ms_window_stop_demo (MsWindow *self)
-{
-  if (self->demo)
-    ms_demo_free (g_steal_pointer (&self->demo));
-  g_clear_pointer (&self->demo_pcap, g_free);
-}
-
-static void
-on_demo_events (MsDemo *demo, MsEvent *const *events, guint n, gpointer data)
-{
-  MsWindow *self = data;
-  gtk_progress_bar_pulse (self->progress_bar);
-}
-
-typedef struct {
-  MsWindow *self;
-  char *error;          /* why the demo failed or captured nothing, or NULL */
-} DemoOutcome;
-
-/* After the demo: freeing it closes the capture file (flushing its last
- * packets), then the file opens like any other. */
-static gboolean
-demo_done_idle (gpointer data)
-{
-  DemoOutcome *o = data;
-  MsWindow *self = o->self;
-  g_autofree char *pcap = g_steal_pointer (&self->demo_pcap);
-
-  if (self->demo)
-    ms_demo_free (g_steal_pointer (&self->demo));
-  if (o->error)
-    {
-      adw_status_page_set_description (self->error_page, o->error);
-      gtk_stack_set_visible_child_name (self->stack, "error");
-      ms_window_update_actions (self);
-    }
-  else if (pcap)
-    {
-      g_autoptr (GFile) file = g_file_new_for_path (pcap);
-      ms_window_open_file (self, file);
-    }
-  g_object_unref (o->self);
-  g_free (o->error);
-  g_free (o);
-  return G_SOURCE_REMOVE;
-}
-
-/* The demo cannot be freed from its own callback: finish in an idle. */
-static void
-on_demo_finished (MsDemo *demo, const GError *error, gpointer data)
-{
-  DemoOutcome *o = g_new0 (DemoOutcome, 1);
-
-  o->self = g_object_ref (data);
-  if (error)
-    o->error = g_strdup (error->message);
-  else if (ms_demo_capture_mode (demo) == MS_CAPTURE_NONE)
-    o->error = g_strdup (ms_demo_capture_reason (demo) ? ms_demo_capture_reason (demo)
-                                                       : _("The demo ran, but nothing could be captured."));
-  g_idle_add (demo_done_idle, o);
-}
-
-static void
-live_demo_action (GtkWidget *w, const char *name, GVariant *param)
-{
-  MsWindow *self = MS_WINDOW (w);
-  static const MsDemoCallbacks callbacks = {
-    .events = on_demo_events,
-    .finished = on_demo_finished,
-  };
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "mailscope", NULL);
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *base = g_strdup_printf ("live-demo-%s.pcap", stamp);
-  g_autoptr (GError) error = NULL;
-  MsDemoOptions opts;
-
-  if (self->demo)
-    return;
-  g_mkdir_with_parents (dir, 0700);
-  ms_demo_options_init (&opts);
-  opts.kind = MS_DEMO_IMAP;
-  opts.pcap_path = g_build_filename (dir, base, NULL);
-  self->demo_pcap = g_strdup (opts.pcap_path);
-  self->demo = ms_demo_new (&opts, &callbacks, self, &error);
-  ms_demo_options_clear (&opts);
-  if (self->demo == NULL)
-    {
-      g_clear_pointer (&self->demo_pcap, g_free);
-      ms_window_toast (self, error->message);
-      return;
-    }
-  ms_window_show_busy (self, _("Running the live demo: the lab’s servers and an IMAP client talk on this computer…"));
-  ms_demo_start (self->demo);
-}
-
-/* ---------------------------------------------------------------------- */
 /* Lesson                                                                 */
 
 static void
@@ -321,7 +228,9 @@ lesson_action (GtkWidget *w, const char *name, GVariant *param)
 
   if (!has_session (self))
     return;
-  if (g_str_equal (name, "lesson.next"))
+  if (ms_window_live_lesson (self, name))
+    ;
+  else if (g_str_equal (name, "lesson.next"))
     ms_session_view_step_next (view);
   else if (g_str_equal (name, "lesson.back"))
     ms_session_view_step_back (view);
@@ -363,13 +272,14 @@ void
 ms_window_class_install_actions (GtkWidgetClass *klass)
 {
   gtk_widget_class_install_action (klass, "capture.open", NULL, open_action);
-  gtk_widget_class_install_action (klass, "capture.live-demo", NULL, live_demo_action);
   gtk_widget_class_install_action (klass, "capture.export-png", NULL, export_png_action);
   gtk_widget_class_install_action (klass, "capture.export-svg", NULL, export_svg_action);
   gtk_widget_class_install_action (klass, "capture.export-markdown", NULL, export_markdown_action);
   gtk_widget_class_install_action (klass, "capture.export-html", NULL, export_html_action);
   gtk_widget_class_install_action (klass, "capture.export-diagram-to", "s", export_to_action);
   gtk_widget_class_install_action (klass, "capture.export-handout-to", "s", export_to_action);
+  ms_window_class_init_live (klass);
+  ms_window_class_init_save (klass);
 
   gtk_widget_class_install_action (klass, "lesson.first", NULL, lesson_action);
   gtk_widget_class_install_action (klass, "lesson.back", NULL, lesson_action);

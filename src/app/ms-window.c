@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-app-resources.h"
+#include "ms-shared-view.h"
 #include "ms-window-private.h"
 
 /* Recent captures offered on the start page. */
@@ -18,6 +19,7 @@ enum {
   PROP_HIGH_CONTRAST,
   PROP_MASK_SECRETS,
   PROP_DARK,
+  PROP_COMPARE,
   N_PROPS
 };
 static GParamSpec *props[N_PROPS];
@@ -134,6 +136,7 @@ on_capture_failed (MsCapture *capture, const char *message, MsWindow *self)
 void
 ms_window_open_file (MsWindow *self, GFile *file)
 {
+  ms_window_drop_live (self);
   if (self->capture)
     {
       g_signal_handlers_disconnect_by_data (self->capture, self);
@@ -237,6 +240,9 @@ ms_window_get_property (GObject *object, guint prop_id, GValue *value, GParamSpe
     case PROP_DARK:
       g_value_set_boolean (value, self->dark);
       break;
+    case PROP_COMPARE:
+      g_value_set_boolean (value, ms_window_get_compare_shown (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -265,6 +271,10 @@ ms_window_set_property (GObject *object, guint prop_id, const GValue *value, GPa
       self->dark = g_value_get_boolean (value);
       set_style_classes (self);
       break;
+    case PROP_COMPARE:
+      if (self->compare)
+        ms_window_set_compare_shown (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -290,7 +300,10 @@ ms_window_dispose (GObject *object)
 {
   MsWindow *self = MS_WINDOW (object);
 
-  ms_window_stop_demo (self);
+  ms_window_dispose_live (self);
+  ms_window_stop_shared_demo (self);
+  ms_window_dispose_compare (self);
+  ms_window_stop_lab (self);
   if (self->zoom_css)
     gtk_style_context_remove_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
                                                    GTK_STYLE_PROVIDER (self->zoom_css));
@@ -323,9 +336,13 @@ ms_window_class_init (MsWindowClass *klass)
                                                    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   props[PROP_DARK] = g_param_spec_boolean ("dark", NULL, NULL, FALSE,
                                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* The comparison of IMAP and POP3 is shown (view.compare). */
+  props[PROP_COMPARE] = g_param_spec_boolean ("compare", NULL, NULL, FALSE,
+                                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   g_type_ensure (MS_TYPE_SESSION_VIEW);
+  g_type_ensure (MS_TYPE_SHARED_VIEW);
   /* Referencing the bundle links it in, and its constructor registers it,
    * even from the static library. */
   (void) ms_app_get_resource ();
@@ -342,10 +359,14 @@ ms_window_class_init (MsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsWindow, recent_group);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, demo_button);
   gtk_widget_class_bind_template_child (widget_class, MsWindow, session_view);
+  gtk_widget_class_bind_template_child (widget_class, MsWindow, shared_view);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_position_changed);
 
   ms_window_class_install_actions (widget_class);
+  ms_window_class_install_shared_actions (widget_class);
+  ms_window_class_install_lab_actions (widget_class);
+  ms_window_class_install_compare (widget_class);
 }
 
 static void
@@ -367,6 +388,9 @@ ms_window_init (MsWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   fill_recent (self);
+  ms_window_init_live (self);
+  ms_window_init_shared (self);
+  ms_window_init_compare (self);
   ms_window_update_actions (self);
 }
 

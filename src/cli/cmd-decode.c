@@ -17,6 +17,128 @@
 /* stdout buffer: the sinks already write in large pieces; this only saves
  * stdio from splitting them. */
 #define MS_DECODE_STDOUT_BUFFER (1024 * 1024)
+/* Events handed from the decoding thread to the writing thread at once:
+ * large enough that handing over costs nothing, small enough that both
+ * threads keep busy. */
+#define MS_DECODE_BATCH_EVENTS 256
+/* Batches in flight at most: the decoder waits for the writer past it, so
+ * a slow output cannot make events pile up in memory. */
+#define MS_DECODE_BATCHES 8
+
+/* --- the writing thread --------------------------------------------------
+ *
+ * Reading and decoding the capture runs on the calling thread; the lesson
+ * and the sink (narration or JSON) run on a second one, so that on two
+ * cores the run takes as long as the slower half rather than both. Events
+ * go over in batches, handed over only between frames: by then no decoder
+ * touches them any more. The events' order is kept. */
+
+typedef struct {
+  MsCliNarration *narration;  /* used on the writing thread only */
+  GAsyncQueue *full;           /* batches to narrate; an empty one ends */
+  GAsyncQueue *empty;          /* narrated batches, to fill again */
+  GPtrArray *filling;          /* the decoding thread's batch */
+  /* Narrated events, dropped one for each new event collected: memory is
+   * freed by the thread that allocates it, a little at a time, which
+   * keeps malloc's per-thread caches warm. */
+  GPtrArray *dropping;
+  guint dropped;
+  GThread *thread;
+} Relay;
+
+/* Drops the narrated events not dropped yet. */
+static void
+relay_drop_all (Relay *r)
+{
+  for (; r->dropped < r->dropping->len; r->dropped++)
+    ms_event_unref (g_ptr_array_index (r->dropping, r->dropped));
+  g_ptr_array_set_size (r->dropping, 0);
+  r->dropped = 0;
+}
+
+/* Pipeline callback on the decoding thread: keeps the event for the writer. */
+static void
+relay_collect (MsEvent *ev, gpointer data)
+{
+  Relay *r = data;
+  g_ptr_array_add (r->filling, ms_event_ref (ev));
+  if (r->dropped < r->dropping->len)
+    ms_event_unref (g_ptr_array_index (r->dropping, r->dropped++));
+}
+
+static gpointer
+relay_write (gpointer data)
+{
+  Relay *r = data;
+  for (;;)
+    {
+      GPtrArray *batch = g_async_queue_pop (r->full);
+      if (batch->len == 0)
+        {
+          g_async_queue_push (r->empty, batch);
+          return NULL;
+        }
+      for (guint i = 0; i < batch->len; i++)
+        ms_cli_narrate (g_ptr_array_index (batch, i), r->narration);
+      g_async_queue_push (r->empty, batch);   /* the decoding thread drops them */
+    }
+}
+
+/* Hands the batch over when full (or, with `force`, when not empty); then
+ * waits for an empty one. Called between frames only. */
+static void
+relay_send (Relay *r, gboolean force)
+{
+  if (r->filling->len == 0 || (!force && r->filling->len < MS_DECODE_BATCH_EVENTS))
+    return;
+  g_async_queue_push (r->full, r->filling);
+  relay_drop_all (r);
+  r->filling = r->dropping;
+  r->dropping = g_async_queue_pop (r->empty);
+}
+
+/* Starts the writing thread; NULL on a single processor, where it would
+ * only add hand-over costs. */
+static Relay *
+relay_start (MsCliNarration *narration)
+{
+  if (g_get_num_processors () < 2)
+    return NULL;
+  Relay *r = g_new0 (Relay, 1);
+  r->narration = narration;
+  r->full = g_async_queue_new ();
+  r->empty = g_async_queue_new ();
+  for (guint i = 2; i < MS_DECODE_BATCHES; i++)
+    g_async_queue_push (r->empty, g_ptr_array_sized_new (MS_DECODE_BATCH_EVENTS * 2));
+  r->filling = g_ptr_array_sized_new (MS_DECODE_BATCH_EVENTS * 2);
+  r->dropping = g_ptr_array_sized_new (MS_DECODE_BATCH_EVENTS * 2);
+  r->thread = g_thread_new ("ms-decode-writer", relay_write, r);
+  return r;
+}
+
+/* Hands over what is left, waits until the writer has narrated everything,
+ * and frees the relay. */
+static void
+relay_finish (Relay *r)
+{
+  relay_send (r, TRUE);
+  g_async_queue_push (r->full, r->filling);   /* empty: the end */
+  r->filling = NULL;
+  g_thread_join (r->thread);
+  relay_drop_all (r);
+  g_ptr_array_unref (r->dropping);
+  GPtrArray *batch;
+  while ((batch = g_async_queue_try_pop (r->empty)) != NULL)
+    {
+      g_ptr_array_set_free_func (batch, (GDestroyNotify) ms_event_unref);
+      g_ptr_array_unref (batch);
+    }
+  g_async_queue_unref (r->full);
+  g_async_queue_unref (r->empty);
+  g_free (r);
+}
+
+/* --- the command ------------------------------------------------------- */
 
 int
 ms_cmd_decode (int argc, char **argv)
@@ -106,7 +228,9 @@ ms_cmd_decode (int argc, char **argv)
   run.lesson = ms_lesson_new ();
   run.sink = json ? ms_sink_new_json (stdout, run.lesson, flags)
                   : ms_sink_new_text (stdout, run.lesson, flags);
-  MsPipeline *pipe = ms_pipeline_new (&opts, ms_cli_narrate, &run);
+  Relay *relay = relay_start (&run);
+  MsPipeline *pipe = relay ? ms_pipeline_new (&opts, relay_collect, relay)
+                           : ms_pipeline_new (&opts, ms_cli_narrate, &run);
 
   int status = MS_CLI_EXIT_OK;
   g_autofree char *warning = NULL;
@@ -118,6 +242,8 @@ ms_cmd_decode (int argc, char **argv)
       if (r == 1)
         {
           ms_pipeline_feed (pipe, &frame);
+          if (relay)
+            relay_send (relay, FALSE);
           continue;
         }
       if (r == 0)
@@ -138,6 +264,8 @@ ms_cmd_decode (int argc, char **argv)
       break;
     }
   ms_pipeline_finish (pipe);
+  if (relay)
+    relay_finish (relay);
 
   if (!ms_sink_finish (run.sink, &error))
     {

@@ -628,6 +628,8 @@ capture_thread (gpointer data)
       if (r == 1)
         {
           g_atomic_int_inc (&d->frames);
+          if (d->cb.frame)
+            d->cb.frame (d, &frame, d->user_data);
           ms_pipeline_feed (pipe, &frame);
         }
       else if (r != 2)
@@ -1278,6 +1280,12 @@ ms_demo_capture_stats (MsDemo *d, guint64 *frames, guint64 *dropped)
     *frames = (guint64) g_atomic_int_get (&d->frames);
   if (dropped)
     *dropped = d->dropped;
+}
+
+void
+ms_demo_get_pipeline_options (MsDemo *d, MsPipelineOptions *opts)
+{
+  *opts = d->pipe_opts;
 }
 
 /* --- the comparison table ---------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "mailscope/ms-event.h"
+#include "mailscope/ms-pipeline.h"
 #include "mailscope/ms-source.h"
 #include "mailscope/ms-types.h"
 #include "ms-lab-client.h"
@@ -118,6 +119,10 @@ typedef struct {
   void (*phase_finished) (MsDemo *demo, guint phase, gpointer user_data);
   /* The demo is over; error is set when it could not run at all. */
   void (*finished) (MsDemo *demo, const GError *error, gpointer user_data);
+  /* Optional, called IN THE CAPTURE THREAD for every captured frame before
+   * it is decoded (borrowed: valid during the call only). For a viewer that
+   * keeps the frames themselves; it must not block. */
+  void (*frame) (MsDemo *demo, const MsFrame *frame, gpointer user_data);
 } MsDemoCallbacks;
 
 /* Creates the throwaway data directory and starts the servers (standard
@@ -146,6 +151,9 @@ MsCaptureMode ms_demo_capture_mode (MsDemo *demo);
 const char *ms_demo_capture_reason (MsDemo *demo);
 /* Frames captured and dropped so far (dropped known at the end). */
 void ms_demo_capture_stats (MsDemo *demo, guint64 *frames, guint64 *dropped);
+/* The decoding options the demo's own pipeline uses (its fallback ports
+ * forced to their protocols), for a viewer decoding the frames itself. */
+void ms_demo_get_pipeline_options (MsDemo *demo, MsPipelineOptions *opts);
 
 /* The comparison of the runs as rows of cells (translated); row 0 is the
  * header (an empty first cell, then each run's label), each further row a

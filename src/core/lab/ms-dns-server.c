@@ -494,7 +494,7 @@ ms_dns_server_start (MsLabServer *srv, GInetSocketAddress *addr, guint16 *bound,
   g_socket_set_blocking (udp, FALSE);
   GSource *src = g_socket_create_source (udp, G_IO_IN, NULL);
   g_source_set_callback (src, (GSourceFunc) (void (*) (void)) on_udp, st, NULL);
-  g_source_attach (src, NULL);
+  g_source_attach (src, g_main_context_get_thread_default ());
   g_ptr_array_add (st->sources, src);
   g_ptr_array_add (st->udp, udp);
   return TRUE;

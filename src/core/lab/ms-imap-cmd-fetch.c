@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-imap-server-private.h"
+#include "ms-lab-source.h"
 
 /* FETCH attributes in one command: a long list is a client bug or abuse. */
 #define FETCH_MAX_ITEMS 100
@@ -381,7 +382,7 @@ static void
 job_free (FetchJob *job)
 {
   if (job->timer)
-    g_source_remove (job->timer);
+    ms_lab_source_remove (job->timer);
   g_free (job->cmd.tag);
   g_array_unref (job->items);
   g_array_unref (job->idx);
@@ -406,7 +407,7 @@ job_run (ImapSession *s, FetchJob *job)
     {
       if (ms_lab_conn_pending_output (s->conn) > FETCH_PAUSE_OUTPUT)
         {
-          job->timer = g_timeout_add (FETCH_RETRY_MS, job_resume, s);
+          job->timer = ms_lab_timeout_add (FETCH_RETRY_MS, job_resume, s);
           return FALSE;
         }
       if (!fetch_one (s, &job->cmd, job->items, g_array_index (job->idx, guint, job->pos),

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-imap-server-private.h"
+#include "ms-lab-source.h"
 
 /* A logged argument list is cut here: the log is read by people. */
 #define LOG_MAX_ARG 300
@@ -1084,7 +1085,7 @@ ms_imap_delay_reply (ImapSession *s, char *line)
 {
   s->delayed_reply = line;
   ms_lab_conn_pause (s->conn);
-  s->delay_id = g_timeout_add (ms_lab_server_config (s->srv)->failed_login_delay_ms, end_delay, s);
+  s->delay_id = ms_lab_timeout_add (ms_lab_server_config (s->srv)->failed_login_delay_ms, end_delay, s);
 }
 
 /* --- session ops ----------------------------------------------------- */
@@ -1111,7 +1112,7 @@ session_closed (gpointer data)
 {
   ImapSession *s = data;
   if (s->delay_id)
-    g_source_remove (s->delay_id);
+    ms_lab_source_remove (s->delay_id);
   s->delay_id = 0;
   ms_imap_fetch_abort (s);
   ms_imap_deselect (s);

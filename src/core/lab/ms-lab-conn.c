@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-lab-conn.h"
+#include "ms-lab-source.h"
 
 /* Bytes asked of the socket per read. */
 #define READ_CHUNK 16384
@@ -497,7 +498,7 @@ static void
 finish_soon (MsLabConn *c)
 {
   if (c->finish_id == 0 && !c->dead)
-    c->finish_id = g_idle_add (finish_idle, ms_lab_conn_ref (c));
+    c->finish_id = ms_lab_idle_add (finish_idle, ms_lab_conn_ref (c));
 }
 
 void

@@ -7,6 +7,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-lab-server.h"
+#include "ms-lab-source.h"
 #include "ms-lab-tls.h"
 
 typedef struct {
@@ -39,6 +40,7 @@ struct _MsLabServer {
   gpointer log_data;
   gpointer dns;              /* owned by ms-dns-server.c */
   guint idle_timer;
+  gboolean no_starttls;      /* plain listeners offer no STARTTLS/STLS */
 };
 
 static const char *const service_names[MS_LAB_N_SERVICES] = {
@@ -146,8 +148,7 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
       const char *spec = srv->cfg.users->pdata[i];
       const char *colon = strchr (spec, ':');
       g_autofree char *name = colon ? g_strndup (spec, (gsize) (colon - spec)) : NULL;
-      if (colon == NULL || colon[1] == '\0' || !ms_maildir_name_ok (name)
-          || strchr (name, '.') != NULL || strcmp (name, MS_LAB_TLS_SUBDIR) == 0)
+      if (colon == NULL || colon[1] == '\0' || !ms_lab_user_name_ok (name))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        _("--user expects NAME:PASSWORD with a plain name, not “%s”"), spec);
@@ -177,7 +178,7 @@ ms_lab_server_new (const MsLabConfig *cfg, GError **error)
       return NULL;
     }
   guint check = MIN (MS_LAB_IDLE_CHECK_S, MIN (srv->cfg.login_timeout_s, srv->cfg.idle_timeout_s));
-  srv->idle_timer = g_timeout_add_seconds (MAX (check, 1), check_idle, srv);
+  srv->idle_timer = ms_lab_timeout_add_seconds (MAX (check, 1), check_idle, srv);
   return srv;
 }
 
@@ -194,7 +195,7 @@ ms_lab_server_free (MsLabServer *srv)
         g_object_unref (srv->services[i]);
       }
   if (srv->idle_timer)
-    g_source_remove (srv->idle_timer);
+    ms_lab_source_remove (srv->idle_timer);
   /* Sessions still open end now, while the server they use still exists. */
   if (srv->tracked)
     {
@@ -545,7 +546,10 @@ on_incoming (GSocketService *service, GSocketConnection *sc, GObject *source, gp
 {
   Listener *l = data;
   gboolean tls = l->svc == MS_LAB_IMAPS || l->svc == MS_LAB_POP3S;
-  MsLabConn *conn = ms_lab_conn_new_socket (sc, l->srv->ssl_ctx, tls);
+  /* Without a context a plain connection cannot switch to TLS, and the
+   * sessions then do not offer it. */
+  SSL_CTX *ctx = tls || !l->srv->no_starttls ? l->srv->ssl_ctx : NULL;
+  MsLabConn *conn = ms_lab_conn_new_socket (sc, ctx, tls);
   ms_lab_server_adopt (l->srv, l->svc, conn);
   return TRUE;
 }
@@ -643,4 +647,92 @@ gpointer *
 ms_lab_server_dns_slot (MsLabServer *srv)
 {
   return &srv->dns;
+}
+
+/* --- changes while running ------------------------------------------- */
+
+gboolean
+ms_lab_user_name_ok (const char *name)
+{
+  return name != NULL && ms_maildir_name_ok (name) && strchr (name, '.') == NULL
+         && strchr (name, ':') == NULL && strcmp (name, MS_LAB_TLS_SUBDIR) != 0;
+}
+
+/* Index of the user's "name:password" in cfg.users, or -1. */
+static gint
+find_user_spec (MsLabServer *srv, const char *name)
+{
+  gsize len = strlen (name);
+  for (guint i = 0; i < srv->cfg.users->len; i++)
+    {
+      const char *spec = srv->cfg.users->pdata[i];
+      if (strncmp (spec, name, len) == 0 && spec[len] == ':')
+        return (gint) i;
+    }
+  return -1;
+}
+
+gboolean
+ms_lab_server_add_user (MsLabServer *srv, const char *name, const char *password,
+                        GError **error)
+{
+  if (!ms_lab_user_name_ok (name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a plain user name"), name ? name : "");
+      return FALSE;
+    }
+  if (password == NULL || password[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("the account “%s” needs a password"), name);
+      return FALSE;
+    }
+  if (g_hash_table_contains (srv->passwords, name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("the account “%s” already exists"),
+                   name);
+      return FALSE;
+    }
+  g_hash_table_replace (srv->passwords, g_strdup (name), g_strdup (password));
+  g_ptr_array_add (srv->cfg.users, g_strdup_printf ("%s:%s", name, password));
+  return TRUE;
+}
+
+gboolean
+ms_lab_server_remove_user (MsLabServer *srv, const char *name)
+{
+  if (name == NULL || !g_hash_table_remove (srv->passwords, name))
+    return FALSE;
+  gint i = find_user_spec (srv, name);
+  if (i >= 0)
+    g_ptr_array_remove_index (srv->cfg.users, (guint) i);
+  return TRUE;
+}
+
+GStrv
+ms_lab_server_user_names (MsLabServer *srv)
+{
+  GStrvBuilder *b = g_strv_builder_new ();
+  for (guint i = 0; i < srv->cfg.users->len; i++)
+    {
+      const char *spec = srv->cfg.users->pdata[i];
+      g_autofree char *name = g_strndup (spec, (gsize) (strchr (spec, ':') - spec));
+      g_strv_builder_add (b, name);
+    }
+  GStrv names = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return names;
+}
+
+void
+ms_lab_server_set_require_tls (MsLabServer *srv, gboolean require)
+{
+  srv->cfg.require_tls = require;
+}
+
+void
+ms_lab_server_set_starttls (MsLabServer *srv, gboolean offer)
+{
+  srv->no_starttls = !offer;
 }

@@ -82,6 +82,30 @@ guint16 ms_lab_server_port (MsLabServer *srv, MsLabService svc);
 GPtrArray *ms_lab_server_addresses (MsLabServer *srv, MsLabService svc);
 const char *ms_lab_service_name (MsLabService svc);
 
+/* --- changes while running ----------------------------------------- */
+
+/* These change a running server. Like everything else here they must be
+ * called from the thread that runs the server's main context (a GUI hands
+ * them over with g_main_context_invoke()). */
+
+/* TRUE when `name` may be an account: a Maildir name without '.' or ':'
+ * that is not the certificate directory. */
+gboolean ms_lab_user_name_ok (const char *name);
+/* Adds an account; new logins may use it at once. FALSE with error for a
+ * bad name, an empty password or an existing account. */
+gboolean ms_lab_server_add_user (MsLabServer *srv, const char *name, const char *password,
+                                 GError **error);
+/* Removes an account: later logins fail; sessions already logged in keep
+ * running. FALSE when there is no such account. */
+gboolean ms_lab_server_remove_user (MsLabServer *srv, const char *name);
+/* The accounts' names, in the order they were added. */
+GStrv ms_lab_server_user_names (MsLabServer *srv);
+/* Takes effect at the next password a session sends. */
+void ms_lab_server_set_require_tls (MsLabServer *srv, gboolean require);
+/* Whether plain IMAP and POP3 connections accepted from now on may switch
+ * to TLS (STARTTLS, STLS); on by default. */
+void ms_lab_server_set_starttls (MsLabServer *srv, gboolean offer);
+
 /* --- for protocol sessions ----------------------------------------- */
 
 const MsLabConfig *ms_lab_server_config (MsLabServer *srv);

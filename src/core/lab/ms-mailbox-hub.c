@@ -14,6 +14,7 @@
 
 #include <gio/gio.h>
 
+#include "ms-lab-source.h"
 #include "ms-mailbox-hub.h"
 
 /* Events arriving within this window are folded into one rescan: an MTA's
@@ -48,7 +49,10 @@ struct _MsHubBox {
   GHashTable *sizes;     /* uid → CRLF size + 1 */
 };
 
-static GHashTable *boxes;   /* key → MsHubBox (borrowed) */
+/* key → MsHubBox (borrowed). Each box belongs to the thread of its
+ * Maildir's server, but servers in different threads share this table. */
+static GHashTable *boxes;
+G_LOCK_DEFINE_STATIC (boxes);
 
 static char *
 box_key (MsMaildir *md, const char *name)
@@ -59,16 +63,21 @@ box_key (MsMaildir *md, const char *name)
 guint
 ms_mailbox_hub_n_open (void)
 {
-  return boxes ? g_hash_table_size (boxes) : 0;
+  G_LOCK (boxes);
+  guint n = boxes ? g_hash_table_size (boxes) : 0;
+  G_UNLOCK (boxes);
+  return n;
 }
 
 MsHubBox *
 ms_mailbox_hub_open (MsMaildir *md, const char *name, GError **error)
 {
+  g_autofree char *key = box_key (md, name);
+  G_LOCK (boxes);
   if (boxes == NULL)
     boxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *key = box_key (md, name);
   MsHubBox *box = g_hash_table_lookup (boxes, key);
+  G_UNLOCK (boxes);
   if (box)
     return ms_hub_box_ref (box);
   MsMailbox *mb = ms_mailbox_open (md, name, error);
@@ -82,7 +91,9 @@ ms_mailbox_hub_open (MsMaildir *md, const char *name, GError **error)
   box->mb = mb;
   box->listeners = g_array_new (FALSE, FALSE, sizeof (Listener));
   box->sizes = g_hash_table_new (NULL, NULL);
+  G_LOCK (boxes);
   g_hash_table_insert (boxes, g_steal_pointer (&key), box);
+  G_UNLOCK (boxes);
   return box;
 }
 
@@ -104,10 +115,10 @@ stop_watching (MsHubBox *box)
         g_clear_object (&box->monitors[i]);
       }
   if (box->poll_id)
-    g_source_remove (box->poll_id);
+    ms_lab_source_remove (box->poll_id);
   box->poll_id = 0;
   if (box->rescan_id)
-    g_source_remove (box->rescan_id);
+    ms_lab_source_remove (box->rescan_id);
   box->rescan_id = 0;
 }
 
@@ -118,9 +129,11 @@ ms_hub_box_unref (MsHubBox *box)
     return;
   stop_watching (box);
   if (box->notify_id)
-    g_source_remove (box->notify_id);
+    ms_lab_source_remove (box->notify_id);
+  G_LOCK (boxes);
   if (!box->gone && boxes)
     g_hash_table_remove (boxes, box->key);
+  G_UNLOCK (boxes);
   ms_mailbox_free (box->mb);
   g_array_unref (box->listeners);
   g_hash_table_unref (box->sizes);
@@ -132,13 +145,14 @@ ms_hub_box_unref (MsHubBox *box)
 void
 ms_mailbox_hub_forget (MsMaildir *md, const char *name)
 {
-  if (boxes == NULL)
-    return;
   g_autofree char *key = box_key (md, name);
-  MsHubBox *box = g_hash_table_lookup (boxes, key);
+  G_LOCK (boxes);
+  MsHubBox *box = boxes ? g_hash_table_lookup (boxes, key) : NULL;
+  if (box)
+    g_hash_table_remove (boxes, key);
+  G_UNLOCK (boxes);
   if (box == NULL)
     return;
-  g_hash_table_remove (boxes, key);
   box->gone = TRUE;
   stop_watching (box);
   ms_hub_box_changed (box);
@@ -198,7 +212,11 @@ ms_hub_box_changed (MsHubBox *box)
 {
   box->generation++;
   if (box->notify_id == 0 && box->listeners->len > 0)
-    box->notify_id = g_idle_add_full (G_PRIORITY_DEFAULT, notify_all, box, NULL);
+    {
+      GSource *src = g_idle_source_new ();
+      g_source_set_priority (src, G_PRIORITY_DEFAULT);
+      box->notify_id = ms_lab_source_attach (src, notify_all, box);
+    }
 }
 
 gboolean
@@ -240,7 +258,7 @@ on_dir_changed (GFileMonitor *mon, GFile *file, GFile *other, GFileMonitorEvent 
   if (ev == G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED || ev == G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT)
     return;
   if (box->rescan_id == 0)
-    box->rescan_id = g_timeout_add (HUB_RESCAN_DELAY_MS, rescan_now, box);
+    box->rescan_id = ms_lab_timeout_add (HUB_RESCAN_DELAY_MS, rescan_now, box);
 }
 
 static void
@@ -264,7 +282,7 @@ start_watching (MsHubBox *box)
   if (!ok)
     {
       stop_watching (box);
-      box->poll_id = g_timeout_add (HUB_POLL_INTERVAL_MS, poll_tick, box);
+      box->poll_id = ms_lab_timeout_add (HUB_POLL_INTERVAL_MS, poll_tick, box);
     }
 }
 

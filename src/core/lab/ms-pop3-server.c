@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-lab-server.h"
+#include "ms-lab-source.h"
 
 /* RFC 2449 §4 caps a command line at 255 octets; a SASL response line may
  * carry a longer base64 string, so lines up to this length are read. */
@@ -322,7 +323,7 @@ login_failed (Pop3Session *s, const char *why)
   ms_lab_server_log (s->srv, s->service, s->conn, '-', "login failed: %s", why);
   s->delayed_reply = g_strdup_printf ("-ERR [AUTH] %s", why);
   ms_lab_conn_pause (s->conn);
-  s->delay_id = g_timeout_add (ms_lab_server_config (s->srv)->failed_login_delay_ms, end_delay, s);
+  s->delay_id = ms_lab_timeout_add (ms_lab_server_config (s->srv)->failed_login_delay_ms, end_delay, s);
 }
 
 static void
@@ -433,7 +434,7 @@ cmd_capa (Pop3Session *s)
   g_string_append (out, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
   if (plain_ok)
     g_string_append (out, "USER\r\nSASL PLAIN\r\n");
-  if (!tls && s->state == ST_AUTHORIZATION)
+  if (!tls && ms_lab_conn_tls_available (s->conn) && s->state == ST_AUTHORIZATION)
     g_string_append (out, "STLS\r\n");
   g_string_append (out, "IMPLEMENTATION Mailscope-lab\r\n.\r\n");
   send_listing (s, out);
@@ -773,7 +774,7 @@ session_closed (gpointer data)
 {
   Pop3Session *s = data;
   if (s->delay_id)
-    g_source_remove (s->delay_id);
+    ms_lab_source_remove (s->delay_id);
   if (s->owner)
     ms_lab_server_pop3_unlock (s->srv, s->owner);
   ms_lab_server_log (s->srv, s->service, s->conn, '-', "closed");

@@ -49,7 +49,8 @@ struct _MsSink {
 
   /* JSON */
   JsonGenerator *gen;
-  JsonNode *root;
+  JsonNode *root;         /* for summaries */
+  MsEventJson *events;    /* one reused object per member layout */
 
   /* text */
   GHashTable *held;       /* session id → Held* */
@@ -102,6 +103,7 @@ sink_new (SinkKind kind, FILE *fp, GOutputStream *out, MsLesson *lesson, guint f
     {
       sink->gen = json_generator_new ();
       sink->root = json_node_new (JSON_NODE_OBJECT);
+      sink->events = ms_event_json_new ();
     }
   else
     sink->held = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, held_free);
@@ -124,13 +126,25 @@ ms_sink_new_json_stream (GOutputStream *out, MsLesson *lesson, guint flags)
   return sink_new (SINK_JSON, NULL, out, lesson, flags);
 }
 
+/* Appends one line: `root` (an object node) as JSON and a newline. */
+static void
+json_line_node (MsSink *sink, JsonNode *root)
+{
+  /* The generator keeps a copy of its root sharing the same object, so an
+   * object updated in place needs no new root (and while the generator
+   * holds the object, no other object can take its address). */
+  JsonNode *now = json_generator_get_root (sink->gen);
+  if (now == NULL || json_node_get_object (now) != json_node_get_object (root))
+    json_generator_set_root (sink->gen, root);
+  json_generator_to_gstring (sink->gen, sink->buf);
+  g_string_append_c (sink->buf, '\n');
+}
+
 static void
 json_line (MsSink *sink, JsonObject *o)
 {
   json_node_take_object (sink->root, o);
-  json_generator_set_root (sink->gen, sink->root);
-  json_generator_to_gstring (sink->gen, sink->buf);
-  g_string_append_c (sink->buf, '\n');
+  json_line_node (sink, sink->root);
 }
 
 /* --- text -------------------------------------------------------------- */
@@ -361,7 +375,8 @@ ms_sink_event (MsSink *sink, MsEvent *ev)
   if (sink->error)
     return FALSE;
   if (sink->kind == SINK_JSON)
-    json_line (sink, ms_event_to_json (ev, (sink->flags & MS_SINK_MASK_SECRETS) != 0));
+    json_line_node (sink, ms_event_json_update (sink->events, ev,
+                                                (sink->flags & MS_SINK_MASK_SECRETS) != 0));
   else
     text_event (sink, ev);
   return sink_maybe_flush (sink);
@@ -427,6 +442,7 @@ ms_sink_free (MsSink *sink)
     g_object_unref (sink->gen);
   if (sink->root)
     json_node_unref (sink->root);
+  ms_event_json_free (sink->events);
   g_clear_object (&sink->out);
   g_string_free (sink->buf, TRUE);
   g_clear_error (&sink->error);

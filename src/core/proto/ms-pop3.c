@@ -703,7 +703,8 @@ body_byte (MsPop3 *p, guint8 c)
           g_autofree char *s = info_text (p->item->data, p->item->len);
           json_array_add_string_element (p->items, s);
         }
-      g_byte_array_set_size (p->item, 0);
+      if (p->item->len)
+        g_byte_array_set_size (p->item, 0);
       return;
     }
   p->bstate = BODY_MID;
@@ -760,16 +761,30 @@ body_feed (MsPop3 *p, guint64 off, const guint8 *d, gsize len)
           break;
         case BODY_MID:
         default:
-          if (p->items == NULL)
+          if (p->items == NULL && !p->body_listing)
             {
-              /* Fast path: the rest of a content line is only counted. */
-              const guint8 *nl = memchr (d + i, '\n', len - i);
-              gsize run = nl ? (gsize) (nl - (d + i)) : len - i;
-              p->body_octets += run;
-              i += run;
-              if (nl == NULL)
-                return len;
-              c = '\n';
+              /* Fast path: content lines are only counted, line after
+               * line, until one begins with a dot (dot-stuffing or the
+               * end). A line beginning with anything else is counted just
+               * like the rest of a line. */
+              for (;;)
+                {
+                  const guint8 *nl = memchr (d + i, '\n', len - i);
+                  if (nl == NULL)
+                    {
+                      p->body_octets += len - i;
+                      return len;
+                    }
+                  gsize run = (gsize) (nl - (d + i)) + 1;
+                  p->body_octets += run;
+                  p->body_lines++;
+                  i += run;
+                  if (i == len || d[i] == '.')
+                    break;
+                }
+              p->bstate = BODY_BOL;
+              i--;   /* the loop steps to the line's first byte */
+              break;
             }
           body_byte (p, c);
           break;
