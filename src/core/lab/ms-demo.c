@@ -320,6 +320,9 @@ struct _MsDemo {
   guint settle_quiet_ms, settle_total_ms;
   Run *waiting;                /* step mode: the run that announced a step */
   gboolean finished;
+  /* Cancelled when the demo is freed: what worker threads queued for its
+   * context and has not run yet is then dropped. */
+  GCancellable *alive;
 };
 
 static const struct {
@@ -534,6 +537,7 @@ ms_demo_new (const MsDemoOptions *opts, const MsDemoCallbacks *callbacks, gpoint
              GError **error)
 {
   MsDemo *d = g_new0 (MsDemo, 1);
+  d->alive = g_cancellable_new ();
   d->opts = *opts;
   d->opts.pcap_path = g_strdup (opts->pcap_path);
   d->opts.keylog_path = g_strdup (opts->keylog_path);
@@ -896,6 +900,7 @@ on_client_finished (MsLabClient *client, const MsLabClientReport *report, const 
 
 typedef struct {
   Run *run;
+  GCancellable *alive;         /* the demo's; cancelled once it is freed */
   char who;
   char *text;
   gboolean done;
@@ -906,6 +911,8 @@ deliver_script_line (gpointer data)
 {
   ScriptLine *l = data;
   Run *r = l->run;
+  if (g_cancellable_is_cancelled (l->alive))
+    return G_SOURCE_REMOVE;
   if (l->done)
     {
       r->script_error = l->text;
@@ -923,6 +930,7 @@ static void
 free_script_line (gpointer data)
 {
   ScriptLine *l = data;
+  g_object_unref (l->alive);
   g_free (l->text);
   g_free (l);
 }
@@ -937,8 +945,15 @@ script_post (Run *r, char who, const char *text, gboolean done)
   l->who = who;
   l->text = g_strdup (text);
   l->done = done;
-  g_main_context_invoke_full (r->demo->ctx, G_PRIORITY_DEFAULT, deliver_script_line, l,
-                              free_script_line);
+  l->alive = g_object_ref (r->demo->alive);
+  /* Always through a source: g_main_context_invoke() would run the line in
+   * this thread when the context happens to be free, and the last line
+   * joins this very thread. */
+  GSource *src = g_idle_source_new ();
+  g_source_set_priority (src, G_PRIORITY_DEFAULT);
+  g_source_set_callback (src, deliver_script_line, l, free_script_line);
+  g_source_attach (src, r->demo->ctx);
+  g_source_unref (src);
 }
 
 /* Reads one CRLF line (without it); NULL with error at the end, on a read
@@ -1213,6 +1228,7 @@ ms_demo_free (MsDemo *d)
       if (s)
         g_source_destroy (s);
     }
+  g_cancellable_cancel (d->alive);
   g_ptr_array_unref (d->runs);
   if (d->flush_source)
     {
@@ -1234,6 +1250,7 @@ ms_demo_free (MsDemo *d)
   ms_demo_options_clear (&d->opts);
   g_mutex_clear (&d->lock);
   g_main_context_unref (d->ctx);
+  g_object_unref (d->alive);
   g_free (d);
 }
 
