@@ -52,10 +52,10 @@ typedef struct {
   double last_fraction;
   gint64 last_probe;
   gint64 max_stall;        /* main loop, while indexing */
-  gint64 max_stall_all;    /* main loop, until the first page and "loaded" */
+  gint64 max_stall_all;    /* main loop, over the whole phase */
   gint64 last_frame;
   gint64 max_frame_gap;    /* frame clock, while indexing */
-  gint64 max_frame_gap_all;
+  gint64 max_frame_gap_all; /* frame clock, over the whole phase */
   guint n_frames_painted;  /* while indexing */
   guint settle;            /* after-paints still to wait once all is done */
   gboolean done;           /* this phase is over */

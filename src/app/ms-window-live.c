@@ -210,12 +210,11 @@ static void
 on_live_loaded (MsCapture *capture, const char *warning, MsWindow *self)
 {
   MsWindowLive *lv = self->live;
-  g_autofree char *uri = g_file_get_uri (ms_capture_get_file (capture));
   g_autofree char *msg = NULL;
   guint64 received, dropped;
 
   ms_session_view_refresh (self->session_view, TRUE);
-  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  ms_window_remember_capture (capture);
   if (ms_capture_get_stats (capture, &received, &dropped) && lv->demo_capture == NULL)
     {
       g_autofree char *d = g_strdup_printf ("%" G_GUINT64_FORMAT, dropped);

@@ -81,6 +81,8 @@ void ms_window_save_update_actions (MsWindow *self);
 void ms_window_save_capture (MsWindow *self, const char *path);
 /* Shows the loading page with a message. */
 void ms_window_show_busy (MsWindow *self, const char *message);
+/* Adds the capture's file to the recent files. */
+void ms_window_remember_capture (MsCapture *capture);
 void ms_window_update_actions (MsWindow *self);
 void ms_window_apply_zoom (MsWindow *self);
 /* Writes the diagram or the handout; the format follows the extension

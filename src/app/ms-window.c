@@ -100,12 +100,26 @@ on_capture_progress (MsCapture *capture, double fraction, guint first, guint n, 
   gtk_label_set_text (self->loading_label, text);
 }
 
+void
+ms_window_remember_capture (MsCapture *capture)
+{
+  g_autofree char *uri = g_file_get_uri (ms_capture_get_file (capture));
+  /* Spelled out: add_item() guesses the application's name, which is
+   * unset in programs that embed the window (tests, benchmarks). */
+  GtkRecentData data = {
+    .display_name = (char *) ms_capture_get_title (capture),
+    .mime_type = (char *) "application/vnd.tcpdump.pcap",
+    .app_name = (char *) "mailscope",
+    .app_exec = (char *) "mailscope %u",
+  };
+
+  gtk_recent_manager_add_full (gtk_recent_manager_get_default (), uri, &data);
+}
+
 static void
 on_capture_loaded (MsCapture *capture, const char *warning, MsWindow *self)
 {
-  g_autofree char *uri = g_file_get_uri (ms_capture_get_file (capture));
-
-  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  ms_window_remember_capture (capture);
   if (ms_capture_get_n_events (capture) == 0)
     {
       g_autofree char *desc = g_strdup_printf (

@@ -388,8 +388,9 @@ test_step_row (void)
   g_assert_finalize_object (row);
 }
 
-/* The packet list over a big capture (MS_BENCH_CAPTURE, optional): showing
- * every frame and jumping through the list keeps each frame short. */
+/* The packet list over a big capture (MS_BENCH_CAPTURE, optional): every
+ * frame can be shown and jumped to. The times are reported, not judged:
+ * bench/app-open.sh is the benchmark. */
 static void
 test_bench_scroll (void)
 {
@@ -433,7 +434,6 @@ test_bench_scroll (void)
     }
   g_test_message ("showing %u frames: %.0f ms; worst jump %.1f ms",
                   ms_capture_get_n_frames (capture), (t1 - t0) / 1000.0, worst / 1000.0);
-  g_assert_cmpint (worst, <, G_USEC_PER_SEC);
 
   gtk_window_set_child (GTK_WINDOW (win), NULL);
   gtk_window_destroy (GTK_WINDOW (win));
