@@ -13,38 +13,21 @@
 #include <glib/gstdio.h>
 
 #include "hostile-util.h"
+#include "lab-test-util.h"
 
 /* How long a client waits for the server before the test fails. */
 #define H_READ_TIMEOUT_S 10
 /* A line the server sends is never longer than this in these tests. */
 #define H_MAX_LINE (256 * 1024)
 
-static char *
-samples_dir (void)
-{
-  const char *root = g_getenv ("MS_SOURCE_ROOT");
-  g_assert_nonnull (root);
-  return g_build_filename (root, "samples", "maildir", NULL);
-}
-
 HLab *
 h_lab_new (HConfigTweak tweak)
 {
   GError *error = NULL;
   HLab *lab = g_new0 (HLab, 1);
-  MsLabConfig cfg;
-
   lab->dir = g_dir_make_tmp ("ms-hostile-XXXXXX", &error);
   g_assert_no_error (error);
-  ms_lab_config_init (&cfg);
-  cfg.data_dir = g_strdup (lab->dir);
-  cfg.seed_dir = samples_dir ();
-  cfg.failed_login_delay_ms = 0;
-  if (tweak)
-    tweak (&cfg);
-  lab->srv = ms_lab_server_new (&cfg, &error);
-  g_assert_no_error (error);
-  ms_lab_config_clear (&cfg);
+  lab->srv = ms_test_lab_server_new (lab->dir, tweak);
   lab->pop3_port = ms_lab_server_listen (lab->srv, MS_LAB_POP3, "127.0.0.1:0", &error);
   g_assert_no_error (error);
   lab->imap_port = ms_lab_server_listen (lab->srv, MS_LAB_IMAP, "127.0.0.1:0", &error);
@@ -54,26 +37,6 @@ h_lab_new (HConfigTweak tweak)
   return lab;
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-    }
-  g_rmdir (path);
-}
-
 void
 h_lab_free (HLab *lab)
 {
@@ -81,7 +44,7 @@ h_lab_free (HLab *lab)
   /* Let closed connections finish their callbacks. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  rm_rf (lab->dir);
+  ms_test_rm_rf (lab->dir);
   g_free (lab->dir);
   g_free (lab);
 }

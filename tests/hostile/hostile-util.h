@@ -15,7 +15,7 @@ typedef struct {
   guint16 pop3_port, imap_port;
 } HLab;
 
-typedef void (*HConfigTweak) (MsLabConfig *cfg);
+typedef void (*HConfigTweak) (MsLabConfig *cfg);   /* an MsTestLabTweak */
 
 /* A lab over a temporary data directory (seeded from samples/maildir),
  * listening for POP3 and IMAP on 127.0.0.1 with free ports. */

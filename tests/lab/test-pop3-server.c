@@ -12,80 +12,10 @@
 
 #include "lab/ms-lab-server.h"
 #include "lab/ms-lab-tls.h"
+#include "lab-test-util.h"
 
 /* ------------------------------------------------------------------ */
 /* A lab over a temporary data directory, seeded from samples/maildir. */
-
-typedef struct {
-  MsLabServer *srv;
-  char *dir;
-  GPtrArray *log;    /* "service peer who text" */
-} Lab;
-
-static void
-collect_log (const char *service, const char *peer, char who, const char *text, gpointer data)
-{
-  Lab *lab = data;
-  g_ptr_array_add (lab->log, g_strdup_printf ("%s %s %c %s", service, peer, who, text));
-}
-
-static char *
-samples_dir (void)
-{
-  const char *root = g_getenv ("MS_SOURCE_ROOT");
-  g_assert_nonnull (root);
-  return g_build_filename (root, "samples", "maildir", NULL);
-}
-
-typedef void (*ConfigTweak) (MsLabConfig *cfg);
-
-static Lab *
-lab_new (ConfigTweak tweak)
-{
-  GError *error = NULL;
-  Lab *lab = g_new0 (Lab, 1);
-  lab->dir = g_dir_make_tmp ("ms-lab-XXXXXX", &error);
-  g_assert_no_error (error);
-  lab->log = g_ptr_array_new_with_free_func (g_free);
-  MsLabConfig cfg;
-  ms_lab_config_init (&cfg);
-  cfg.data_dir = g_strdup (lab->dir);
-  cfg.seed_dir = samples_dir ();
-  cfg.failed_login_delay_ms = 0;
-  if (tweak)
-    tweak (&cfg);
-  lab->srv = ms_lab_server_new (&cfg, &error);
-  g_assert_no_error (error);
-  ms_lab_config_clear (&cfg);
-  ms_lab_server_set_log (lab->srv, collect_log, lab);
-  return lab;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", path);
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
-static void
-lab_free (Lab *lab)
-{
-  ms_lab_server_free (lab->srv);
-  rm_rf (lab->dir);
-  g_free (lab->dir);
-  g_ptr_array_unref (lab->log);
-  g_free (lab);
-}
-
-static gboolean
-lab_logged (Lab *lab, const char *line)
-{
-  for (guint i = 0; i < lab->log->len; i++)
-    if (strcmp (lab->log->pdata[i], line) == 0)
-      return TRUE;
-  return FALSE;
-}
 
 /* Runs the main loop until nothing is ready (failed-login delays of 0 ms
  * fire here). */
@@ -111,7 +41,7 @@ typedef struct {
 } Client;
 
 static Client *
-client_new (Lab *lab, MsLabService svc, const char *peer, gboolean loopback)
+client_new (MsTestLab *lab, MsLabService svc, const char *peer, gboolean loopback)
 {
   Client *c = g_new0 (Client, 1);
   c->sink = g_byte_array_new ();
@@ -290,7 +220,7 @@ compare_basenames (gconstpointer a, gconstpointer b)
 static GPtrArray *
 sample_messages (void)
 {
-  g_autofree char *root = samples_dir ();
+  g_autofree char *root = ms_test_samples_maildir ();
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   const char *subs[] = { "cur", "new" };
   for (guint i = 0; i < 2; i++)
@@ -342,7 +272,7 @@ dot_stuff (const char *wire)
 }
 
 static guint32
-inbox_uidvalidity (Lab *lab)
+inbox_uidvalidity (MsTestLab *lab)
 {
   GError *error = NULL;
   MsMaildir *md = ms_lab_server_maildir (lab->srv, "student", &error);
@@ -355,7 +285,7 @@ inbox_uidvalidity (Lab *lab)
 }
 
 static guint
-inbox_count (Lab *lab)
+inbox_count (MsTestLab *lab)
 {
   GError *error = NULL;
   g_autofree char *cur = g_build_filename (lab->dir, "student", "cur", NULL);
@@ -372,7 +302,7 @@ inbox_count (Lab *lab)
 
 /* The client side of the full session, and what the server must answer. */
 static void
-full_session_script (Lab *lab, GString *script, GString *want)
+full_session_script (MsTestLab *lab, GString *script, GString *want)
 {
   g_autoptr (GPtrArray) msgs = sample_messages ();
   g_assert_cmpuint (msgs->len, ==, 5);
@@ -434,7 +364,7 @@ full_session_script (Lab *lab, GString *script, GString *want)
 static char *
 run_full_session (gboolean bytewise)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   g_autoptr (GString) script = g_string_new (NULL);
   g_autoptr (GString) want = g_string_new (NULL);
   full_session_script (lab, script, want);
@@ -443,18 +373,18 @@ run_full_session (gboolean bytewise)
   client_send_len (c, script->str, script->len, bytewise);
   char *got = client_take (c);
   g_assert_cmpstr (got, ==, want->str);
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 - closed"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 - closed"));
   /* The log shows listings line by line, messages by their first line. */
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S STLS"));
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S +OK unique-id listing follows"));
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 S ."));
-  g_assert_false (lab_logged (lab, "pop3 127.0.0.1:40001 S Hello and welcome to the mail lab!"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 S STLS"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 S +OK unique-id listing follows"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 S ."));
+  g_assert_false (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 S Hello and welcome to the mail lab!"));
   /* The log masks the password. */
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40001 C PASS ****"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40001 C PASS ****"));
   for (guint i = 0; i < lab->log->len; i++)
     g_assert_null (strstr (lab->log->pdata[i], "classroom"));
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
   return got;
 }
 
@@ -473,7 +403,7 @@ test_full_session (void)
 static void
 test_dele_quit (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40002", TRUE);
   login (c);
   expect (c, "DELE 2\r\n", "+OK marked for deletion at QUIT\r\n");
@@ -498,7 +428,7 @@ test_dele_quit (void)
   g_autofree char *want = g_strdup_printf ("+OK 2 %u.3\r\n", v);
   expect (c, "UIDL 2\r\n", want);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 /* Another client (IMAP, say) changes flags, which renames the file, and
@@ -506,7 +436,7 @@ test_dele_quit (void)
 static void
 test_changed_underneath (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40022", TRUE);
   login (c);
   GError *error = NULL;
@@ -528,13 +458,13 @@ test_changed_underneath (void)
   expect (c, "QUIT\r\n", "+OK bye; messages deleted (2)\r\n");
   g_assert_cmpuint (inbox_count (lab), ==, 3);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_dele_rset (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40004", TRUE);
   login (c);
   expect (c, "DELE 1\r\n", "+OK marked for deletion at QUIT\r\n");
@@ -543,13 +473,13 @@ test_dele_rset (void)
   expect (c, "QUIT\r\n", "+OK bye; messages deleted (0)\r\n");
   g_assert_cmpuint (inbox_count (lab), ==, 5);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_abrupt_close (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40005", TRUE);
   login (c);
   expect (c, "DELE 1\r\n", "+OK marked for deletion at QUIT\r\n");
@@ -560,13 +490,13 @@ test_abrupt_close (void)
   c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40006", TRUE);
   login (c);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_in_use (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *a = client_new (lab, MS_LAB_POP3, "127.0.0.1:40007", TRUE);
   login (a);
   Client *b = client_new (lab, MS_LAB_POP3, "127.0.0.1:40008", TRUE);
@@ -590,13 +520,13 @@ test_in_use (void)
   g_assert_true (g_str_has_prefix (r2, "+OK student has 5 messages"));
   client_free (a);
   client_free (b);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_apop (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40009", TRUE);
   g_autofree char *stamp = take_greeting (c);
   expect (c, "APOP student 0123456789abcdef0123456789abcdef\r\n",
@@ -610,15 +540,15 @@ test_apop (void)
   client_send (c, cmd);
   g_autofree char *r = client_take (c);
   g_assert_true (g_str_has_prefix (r, "+OK student has 5 messages"));
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40009 C APOP student <digest>"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40009 C APOP student <digest>"));
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_auth_plain (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40010", TRUE);
   g_free (take_greeting (c));
   /* "\0student\0wrong" */
@@ -646,7 +576,7 @@ test_auth_plain (void)
   for (guint i = 0; i < lab->log->len; i++)
     g_assert_null (strstr (lab->log->pdata[i], "AHN0dWRlbnQAY2xhc3Nyb29t"));
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
@@ -658,7 +588,7 @@ require_tls (MsLabConfig *cfg)
 static void
 test_require_tls (void)
 {
-  Lab *lab = lab_new (require_tls);
+  MsTestLab *lab = ms_test_lab_new (require_tls);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40012", TRUE);
   g_free (take_greeting (c));
   /* No USER and no SASL before TLS. */
@@ -689,13 +619,13 @@ test_require_tls (void)
   g_autofree char *want = g_strdup_printf ("+OK %zu octets\r\n%s", strlen (msgs->pdata[0]), stuffed);
   expect (c, "RETR 1\r\n", want);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_implicit_tls (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = g_new0 (Client, 1);
   c->sink = g_byte_array_new ();
   c->plain = g_string_new (NULL);
@@ -713,13 +643,13 @@ test_implicit_tls (void)
                          "AUTH-RESP-CODE\r\nPIPELINING\r\nUSER\r\nSASL PLAIN\r\n"
                          "IMPLEMENTATION Mailscope-lab\r\n.\r\n");
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
 test_non_loopback (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "192.0.2.7:40014", FALSE);
   g_free (take_greeting (c));
   expect (c, "USER student\r\n",
@@ -730,7 +660,7 @@ test_non_loopback (void)
   g_assert_nonnull (strstr (capa, "\r\nSTLS\r\n"));
   /* APOP sends no password: it is allowed. */
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
@@ -742,11 +672,11 @@ allow_plaintext (MsLabConfig *cfg)
 static void
 test_allow_plaintext (void)
 {
-  Lab *lab = lab_new (allow_plaintext);
+  MsTestLab *lab = ms_test_lab_new (allow_plaintext);
   Client *c = client_new (lab, MS_LAB_POP3, "192.0.2.7:40015", FALSE);
   login (c);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
@@ -754,25 +684,25 @@ test_line_too_long (void)
 {
   for (int bytewise = 0; bytewise < 2; bytewise++)
     {
-      Lab *lab = lab_new (NULL);
+      MsTestLab *lab = ms_test_lab_new (NULL);
       Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40016", TRUE);
       g_free (take_greeting (c));
       g_autofree char *line = g_strnfill (5000, 'A');
       client_send_len (c, line, 5000, bytewise);
       g_autofree char *r = client_take (c);
       g_assert_cmpstr (r, ==, "-ERR line too long; closing\r\n");
-      g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40016 - closed"));
+      g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40016 - closed"));
       /* Nothing more is read or answered. */
       expect (c, "\r\nCAPA\r\n", "");
       client_free (c);
-      lab_free (lab);
+      ms_test_lab_free (lab);
     }
 }
 
 static void
 test_nul_and_garbage (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40017", TRUE);
   g_free (take_greeting (c));
   client_send_len (c, "NO\0OP\r\n", 7, FALSE);
@@ -798,9 +728,9 @@ test_nul_and_garbage (void)
   g_string_free (junk, TRUE);
   g_autofree char *r3 = client_take (c);
   g_assert_true (g_str_has_suffix (r3, "-ERR too many bad commands; closing\r\n"));
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.1:40018 - closed"));
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.1:40018 - closed"));
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
@@ -812,7 +742,7 @@ slow_login (MsLabConfig *cfg)
 static void
 test_failed_login_delay (void)
 {
-  Lab *lab = lab_new (slow_login);
+  MsTestLab *lab = ms_test_lab_new (slow_login);
   Client *c = client_new (lab, MS_LAB_POP3, "127.0.0.1:40019", TRUE);
   g_free (take_greeting (c));
   expect (c, "USER student\r\n", "+OK send PASS\r\n");
@@ -830,7 +760,7 @@ test_failed_login_delay (void)
   g_assert_cmpstr (r, ==, "-ERR [AUTH] wrong user name or password\r\n"
                           "-ERR unknown command, or not before login\r\n");
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 static void
@@ -842,10 +772,10 @@ short_timeouts (MsLabConfig *cfg)
 
 /* Waits until the server has logged `line`; FALSE after `ms`. */
 static gboolean
-wait_for_log (Lab *lab, const char *line, guint ms)
+wait_for_log (MsTestLab *lab, const char *line, guint ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-  while (!lab_logged (lab, line))
+  while (!ms_test_lab_logged (lab, line))
     {
       if (g_get_monotonic_time () > end)
         return FALSE;
@@ -858,7 +788,7 @@ wait_for_log (Lab *lab, const char *line, guint ms)
 static void
 test_idle_timeouts (void)
 {
-  Lab *lab = lab_new (short_timeouts);
+  MsTestLab *lab = ms_test_lab_new (short_timeouts);
   Client *quiet = client_new (lab, MS_LAB_POP3, "127.0.0.1:40020", TRUE);
   g_free (take_greeting (quiet));
   Client *user = client_new (lab, MS_LAB_POP3, "127.0.0.1:40021", TRUE);
@@ -868,7 +798,7 @@ test_idle_timeouts (void)
   g_autofree char *r = client_take (quiet);
   g_assert_cmpstr (r, ==, "-ERR no command for too long; closing\r\n");
   /* A logged-in session has longer; a command restarts its clock. */
-  g_assert_false (lab_logged (lab, "pop3 127.0.0.1:40021 - closed"));
+  g_assert_false (ms_test_lab_logged (lab, "pop3 127.0.0.1:40021 - closed"));
   expect (user, "NOOP\r\n", "+OK\r\n");
   g_assert_true (wait_for_log (lab, "pop3 127.0.0.1:40021 - closed", 5000));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
@@ -877,7 +807,7 @@ test_idle_timeouts (void)
   ms_lab_server_pop3_unlock (lab->srv, "student");
   client_free (quiet);
   client_free (user);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 /* ------------------------------------------------------------------ */
@@ -896,7 +826,7 @@ small_limits (MsLabConfig *cfg)
 static void
 test_limits (void)
 {
-  Lab *lab = lab_new (small_limits);
+  MsTestLab *lab = ms_test_lab_new (small_limits);
   Client *a = client_new (lab, MS_LAB_POP3, "127.0.0.1:41001", TRUE);
   Client *b = client_new (lab, MS_LAB_POP3, "127.0.0.1:41002", TRUE);
   g_free (take_greeting (b));
@@ -929,14 +859,14 @@ test_limits (void)
   Client *g = client_new (lab, MS_LAB_POP3, "127.0.0.5:41008", TRUE);
   g_autofree char *r3 = client_take (g);
   g_assert_cmpstr (r3, ==, "-ERR [SYS/TEMP] too many connections to the lab server\r\n");
-  g_assert_true (lab_logged (lab, "pop3 127.0.0.5:41008 - refused: too many connections to the "
+  g_assert_true (ms_test_lab_logged (lab, "pop3 127.0.0.5:41008 - refused: too many connections to the "
                                   "lab server"));
   client_free (g);
   client_free (a);
   client_free (c);
   client_free (e);
   client_free (f);
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 /* ------------------------------------------------------------------ */
@@ -984,7 +914,7 @@ dns_check_head (GByteArray *r, GByteArray *q, guint rcode, guint ancount)
 static void
 test_dns (void)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   GError *error = NULL;
   guint16 pop3 = ms_lab_server_listen (lab->srv, MS_LAB_POP3, "127.0.0.1:0", &error);
   g_assert_no_error (error);
@@ -1089,7 +1019,7 @@ test_dns (void)
   g_autoptr (GByteArray) qr = dns_query (10, "imap.mailscope.test", 1);
   qr->data[2] |= 0x80;
   g_assert_null (ms_dns_server_answer (lab->srv, qr->data, qr->len));
-  lab_free (lab);
+  ms_test_lab_free (lab);
 }
 
 /* DNS over TCP (RFC 7766): two queries in one stream, whole and one byte
@@ -1097,7 +1027,7 @@ test_dns (void)
 static char *
 dns_tcp_run (gboolean bytewise)
 {
-  Lab *lab = lab_new (NULL);
+  MsTestLab *lab = ms_test_lab_new (NULL);
   Client *c = client_new (lab, MS_LAB_DNS, "127.0.0.1:42001", TRUE);
   g_autoptr (GByteArray) q1 = dns_query (11, "imap.mailscope.test", 1);
   g_autoptr (GByteArray) q2 = dns_query (12, "nowhere.example", 28);
@@ -1121,7 +1051,7 @@ dns_tcp_run (gboolean bytewise)
   g_assert_cmpmem (c->sink->data + 4 + a1->len, a2->len, a2->data, a2->len);
   char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, c->sink->data, c->sink->len);
   client_free (c);
-  lab_free (lab);
+  ms_test_lab_free (lab);
   return hex;
 }
 
