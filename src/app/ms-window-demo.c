@@ -170,7 +170,9 @@ ms_window_start_demo (MsWindow *self, int kind, int tls, gboolean step_mode)
     .frame = on_demo_frame,
   };
   g_autofree char *pcap = ms_window_live_cache_path ("live-demo", "pcap");
-  g_autofree char *keylog = g_strdup (pcap);
+  /* The key log sits beside the capture, with the same stamp. */
+  g_autofree char *stem = g_strndup (pcap, strlen (pcap) - strlen ("pcap"));
+  g_autofree char *keylog = g_strconcat (stem, "keylog", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (MsCapture) capture = NULL;
   MsPipelineOptions popts;
@@ -179,7 +181,6 @@ ms_window_start_demo (MsWindow *self, int kind, int tls, gboolean step_mode)
   if (ms_window_is_live (self))
     return;
   ms_window_stop_demo (self);
-  strcpy (keylog + strlen (keylog) - strlen ("pcap"), "keylog");
   ms_demo_options_init (&opts);
   opts.kind = kind;
   opts.tls = tls;
