@@ -2,9 +2,10 @@
 # Times mailscope-cli's decode against tshark and a bare libpcap read of the same capture.
 #
 # usage: bench/decode.sh FILE [BUILD_DIR]     (BUILD_DIR defaults to build/)
-# Prints the best of RUNS wall-clock times for each, mailscope-cli's peak RSS and the
-# ratios the project aims for: >= 20x faster than tshark, <= 3x the raw read,
-# peak RSS < 64 MiB. Make a large capture first with bench/make-capture.sh.
+# Prints the best and the median of RUNS wall-clock times for each,
+# mailscope-cli's peak RSS and the ratios the project aims for (from the best
+# times): >= 20x faster than tshark, <= 3x the raw read, peak RSS < 64 MiB.
+# Make a large capture first with bench/make-capture.sh.
 set -eu
 
 RUNS=${RUNS:-5}     # best of RUNS hides one-off noise (page cache, other load)
@@ -53,21 +54,20 @@ if [ "$events" -eq 0 ]; then
 fi
 rm -f "$tmp/events.json"
 
-# best_of CMD...: the shortest wall-clock time of RUNS runs, in seconds, output discarded.
+# best_of CMD...: the shortest and the median wall-clock time of RUNS runs,
+# in nanoseconds, output discarded.
 best_of () {
-  best=""
+  times=""
   i=0
   while [ "$i" -lt "$RUNS" ]; do
     start=$(date +%s%N)
     "$@" > /dev/null 2>&1
     end=$(date +%s%N)
-    t=$((end - start))
-    if [ -z "$best" ] || [ "$t" -lt "$best" ]; then
-      best=$t
-    fi
+    times="$times $((end - start))"
     i=$((i + 1))
   done
-  echo "$best"
+  # shellcheck disable=SC2086 # one number per word
+  printf '%s\n' $times | sort -n | awk '{ t[NR] = $1 } END { print t[1], t[int((NR + 1) / 2)] }'
 }
 
 ms_ns=$(best_of "$cli" decode --format json "$file")
@@ -84,15 +84,19 @@ rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
 frames=$("$raw" "$file" | cut -d' ' -f1)
 size=$(stat -c %s "$file")
 
-python3 - "$ms_ns" "$tshark_ns" "$raw_ns" "$rss_kib" "$frames" "$size" "$events" "$RUNS" "$text_ns" <<'PY'
+# shellcheck disable=SC2086 # each *_ns is "best median"
+python3 - $ms_ns $tshark_ns $raw_ns "$rss_kib" "$frames" "$size" "$events" "$RUNS" $text_ns <<'PY'
 import sys
-ms, tshark, raw, rss, frames, size, events, runs, text = (int(a) for a in sys.argv[1:])
+(ms, ms_med, tshark, tshark_med, raw, raw_med, rss, frames, size, events, runs,
+ text, text_med) = (int(a) for a in sys.argv[1:])
 mib = size / 1048576
 print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events" % (frames, mib, events))
-print("best of %d: mailscope-cli %.2f s, tshark %.2f s, pcap-read %.2f s"
+print("best of %d: mailscope-cli %.3f s, tshark %.2f s, pcap-read %.3f s"
       % (runs, ms / 1e9, tshark / 1e9, raw / 1e9))
+print("median:     mailscope-cli %.3f s, tshark %.2f s, pcap-read %.3f s"
+      % (ms_med / 1e9, tshark_med / 1e9, raw_med / 1e9))
 print("mailscope vs tshark: %.0fx faster (target >= 20x)" % (tshark / ms))
 print("mailscope vs raw read: %.1fx (target <= 3x)" % (ms / raw))
 print("peak RSS: %d MiB (target < 64 MiB)" % round(rss / 1024))
-print("for comparison, --format text: %.2f s (%.1fx the raw read)" % (text / 1e9, text / raw))
+print("for comparison, --format text: %.3f s (%.1fx the raw read)" % (text / 1e9, text / raw))
 PY

@@ -20,7 +20,7 @@
 /* Events handed from the decoding thread to the writing thread at once:
  * large enough that handing over costs nothing, small enough that both
  * threads keep busy. */
-#define MS_DECODE_BATCH_EVENTS 256
+#define MS_DECODE_BATCH_EVENTS 128
 /* Batches in flight at most: the decoder waits for the writer past it, so
  * a slow output cannot make events pile up in memory. */
 #define MS_DECODE_BATCHES 8

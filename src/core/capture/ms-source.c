@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
@@ -178,6 +179,9 @@ ms_source_open_file (const char *path, GError **error)
     }
   char *buffer = g_malloc (MS_SOURCE_FILE_BUFFER);
   setvbuf (fp, buffer, _IOFBF, MS_SOURCE_FILE_BUFFER);
+  /* Only the thread reading the source uses the stream: spare stdio its
+   * lock around every read (two per frame once the program has threads). */
+  __fsetlocking (fp, FSETLOCKING_BYCALLER);
   n = fread (magic, 1, sizeof magic, fp);
   kind = ms_sniff_magic (magic, n);
   if (kind == MS_FILE_NONE)

@@ -9,22 +9,95 @@
 
 /* --- token trees ------------------------------------------------------ */
 
+/* Tokens of one line are made in a few large blocks (an arena) instead of
+ * one allocation each: a FETCH response holds dozens of tokens, and a
+ * large capture thousands of responses. A token's text follows it in the
+ * same block. The arena goes when its last token is freed. */
+#define TOK_ARENA_CHUNK 4096
+
+typedef struct _TokChunk TokChunk;
+struct _TokChunk {
+  TokChunk *next;
+  gsize used;          /* bytes of the chunk's data in use */
+};
+
+typedef struct _MsImapTokArena {
+  guint tokens;        /* alive */
+  TokChunk *chunks;
+} TokArena;
+
+static char *
+tok_inline_text (MsImapTok *tok)
+{
+  return (char *) (tok + 1);
+}
+
+static void
+arena_free (TokArena *a)
+{
+  while (a->chunks)
+    {
+      TokChunk *next = a->chunks->next;
+      g_free (a->chunks);
+      a->chunks = next;
+    }
+  g_free (a);
+}
+
 void
 ms_imap_tok_free (MsImapTok *tok)
 {
   if (tok == NULL)
     return;
-  g_free (tok->text);
+  if (tok->text != tok_inline_text (tok))
+    g_free (tok->text);
   if (tok->items)
     g_ptr_array_unref (tok->items);
-  g_free (tok);
+  TokArena *a = tok->arena;
+  if (a == NULL)
+    g_free (tok);
+  else if (--a->tokens == 0)
+    arena_free (a);
 }
 
+/* A token of `type` with room for `room` bytes of text (and a NUL) after
+ * it, its text empty (the caller ends what it writes with a NUL); from
+ * the arena unless it is large. */
 static MsImapTok *
-tok_new (MsImapTokType type)
+tok_new_text (TokArena *a, MsImapTokType type, gsize room)
 {
-  MsImapTok *tok = g_new0 (MsImapTok, 1);
+  gsize need = (sizeof (MsImapTok) + room + 1 + 7) & ~(gsize) 7;
+  MsImapTok *tok;
+  if (need > (TOK_ARENA_CHUNK - sizeof (TokChunk)) / 4)
+    tok = g_malloc0 (need);
+  else
+    {
+      TokChunk *c = a->chunks;
+      if (c == NULL || c->used + need > TOK_ARENA_CHUNK - sizeof (TokChunk))
+        {
+          c = g_malloc (TOK_ARENA_CHUNK);
+          c->next = a->chunks;
+          c->used = 0;
+          a->chunks = c;
+        }
+      tok = (MsImapTok *) ((char *) (c + 1) + c->used);
+      c->used += need;
+      memset (tok, 0, sizeof *tok);
+      tok->arena = a;
+      a->tokens++;
+    }
   tok->type = type;
+  tok->text = tok_inline_text (tok);
+  tok->text[0] = '\0';
+  return tok;
+}
+
+/* A token without text (a list; a literal whose bytes were not kept). */
+static MsImapTok *
+tok_new (TokArena *a, MsImapTokType type)
+{
+  MsImapTok *tok = tok_new_text (a, type, 0);
+  tok->text = NULL;
   return tok;
 }
 
@@ -66,6 +139,7 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
                   const MsImapLit *lits, guint n_lits, gboolean *malformed)
 {
   GPtrArray *top = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
+  TokArena *arena = g_new0 (TokArena, 1);
   GPtrArray *stack[MS_IMAP_MAX_DEPTH + 1];
   guint depth = 0, too_deep = 0, li = 0;
   gsize p = start;
@@ -86,15 +160,20 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
           const MsImapLit *lit = &lits[li];
           if (too_deep == 0)
             {
-              MsImapTok *tok = tok_new (MS_IMAP_TOK_LITERAL);
-              tok->size = lit->size;
-              tok->got = lit->got;
+              MsImapTok *tok;
               if (lit->kept)
                 {
-                  tok->text = g_strndup ((const char *) lit->kept->data, lit->kept->len);
+                  tok = tok_new_text (arena, MS_IMAP_TOK_LITERAL, lit->kept->len);
+                  if (lit->kept->len > 0)
+                    memcpy (tok->text, lit->kept->data, lit->kept->len);
+                  tok->text[lit->kept->len] = '\0';
                   tok->text_len = lit->kept->len;
                   tok->complete = lit->kept->len == lit->size;
                 }
+              else
+                tok = tok_new (arena, MS_IMAP_TOK_LITERAL);
+              tok->size = lit->size;
+              tok->got = lit->got;
               g_ptr_array_add (stack[depth], tok);
             }
           p = lit->end > p ? lit->end : p + 1;
@@ -110,7 +189,7 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
             }
           else
             {
-              MsImapTok *tok = tok_new (MS_IMAP_TOK_LIST);
+              MsImapTok *tok = tok_new (arena, MS_IMAP_TOK_LIST);
               tok->items = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
               g_ptr_array_add (stack[depth], tok);
               stack[++depth] = tok->items;
@@ -131,14 +210,13 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
         }
       if (c == '"')
         {
-          GString *s = g_string_new (NULL);
+          /* First the extent, then the unescaped text (never longer). */
           gsize q = p + 1;
           gboolean closed = FALSE;
           while (q < len)
             {
               if (text[q] == '\\' && q + 1 < len)
                 {
-                  g_string_append_c (s, text[q + 1]);
                   q += 2;
                   continue;
                 }
@@ -147,21 +225,25 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
                   closed = TRUE;
                   break;
                 }
-              g_string_append_c (s, text[q]);
               q++;
             }
           if (!closed)
             *malformed = TRUE;
           if (too_deep == 0)
             {
-              MsImapTok *tok = tok_new (MS_IMAP_TOK_QUOTED);
-              tok->text_len = s->len;
-              tok->size = s->len;
-              tok->text = g_string_free (s, FALSE);
+              MsImapTok *tok = tok_new_text (arena, MS_IMAP_TOK_QUOTED, q - (p + 1));
+              gsize n = 0;
+              for (gsize r = p + 1; r < q; r++)
+                {
+                  if (text[r] == '\\' && r + 1 < len)
+                    r++;
+                  tok->text[n++] = text[r];
+                }
+              tok->text[n] = '\0';
+              tok->text_len = n;
+              tok->size = n;
               g_ptr_array_add (stack[depth], tok);
             }
-          else
-            g_string_free (s, TRUE);
           p = closed ? q + 1 : q;
           continue;
         }
@@ -170,8 +252,9 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
         q = p + 1;  /* a lone "{" that is not a literal */
       if (too_deep == 0)
         {
-          MsImapTok *tok = tok_new (MS_IMAP_TOK_ATOM);
-          tok->text = g_strndup (text + p, q - p);
+          MsImapTok *tok = tok_new_text (arena, MS_IMAP_TOK_ATOM, q - p);
+          memcpy (tok->text, text + p, q - p);
+          tok->text[q - p] = '\0';
           tok->text_len = q - p;
           tok->size = q - p;
           g_ptr_array_add (stack[depth], tok);
@@ -180,6 +263,8 @@ ms_imap_tokenize (const char *text, gsize len, gsize start,
     }
   if (depth > 0 || too_deep > 0)
     *malformed = TRUE;
+  if (arena->tokens == 0)
+    arena_free (arena);   /* no token took a place in it */
   return top;
 }
 

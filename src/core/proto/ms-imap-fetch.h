@@ -37,6 +37,7 @@ struct _MsImapTok {
   guint64 got;        /* literal: bytes that arrived */
   gboolean complete;  /* literal: text holds every byte */
   GPtrArray *items;   /* list: children (MsImapTok) */
+  struct _MsImapTokArena *arena;  /* the block it was made in, or NULL */
 };
 
 /* A literal inside a logical line's text: text[start, end) is "{n}",

@@ -244,6 +244,17 @@ append_visible (GString *out, const char *t, gsize s, gsize e, gsize *budget)
       if (*budget == 0)
         return FALSE;
       guchar c = (guchar) t[p];
+      if (c >= 0x20 && c < 0x7f)
+        {
+          /* A run of printable ASCII goes in at once. */
+          gsize q = p + 1, stop = p + MIN (e - p, *budget);
+          while (q < stop && (guchar) t[q] >= 0x20 && (guchar) t[q] < 0x7f)
+            q++;
+          g_string_append_len (out, t + p, (gssize) (q - p));
+          *budget -= q - p;
+          p = q;
+          continue;
+        }
       if (c < 0x80)
         {
           if (c < 0x20 || c == 0x7f)
@@ -772,7 +783,15 @@ add_resp_code (MsEvent *ev, const char *t, gsize len, gsize s)
           gsize we = w;
           while (we < close && t[we] != ' ')
             we++;
-          if (we > w)
+          char word[128];
+          if (we > w && we - w < sizeof word && g_utf8_validate_len (t + w, we - w, NULL))
+            {
+              /* The usual case, without a copy of our own on the heap. */
+              memcpy (word, t + w, we - w);
+              word[we - w] = '\0';
+              json_array_add_string_element (caps, word);
+            }
+          else if (we > w)
             {
               g_autofree char *c = g_utf8_make_valid (t + w, (gssize) (we - w));
               json_array_add_string_element (caps, c);
