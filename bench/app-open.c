@@ -6,9 +6,13 @@
  *     on screen and its model holding a page of rows, or as many rows as
  *     it holds in the end when that is fewer (the lesson view shows one
  *     step of one session);
+ *   - session page: the end of the first frame painted with the session
+ *     page on screen, and whether that was before "loaded" (a big file is
+ *     shown while the rest is indexed);
  *   - indexed: the capture's "loaded" signal, every frame indexed;
- *   - the "progress" signals seen before "loaded", and whether the window's
- *     progress bar moved forward with them;
+ *   - the "progress" signals seen before "loaded", whether the progress bar
+ *     on screen (the loading page's, then the session view's) moved forward
+ *     with them, and how many came with the session page already shown;
  *   - the longest main-loop stall while indexing (a 5 ms timeout probe)
  *     and the longest gap between two frame-clock frames;
  *   - the peak RSS of the process (VmHWM) before and after opening;
@@ -40,8 +44,10 @@ typedef struct {
   MsWindow *win;
   MsCapture *capture;
   GdkFrameClock *clock;
-  GtkProgressBar *progress_bar;
+  GtkProgressBar *progress_bar; /* the loading page's */
   gint64 t0;               /* ms_window_open_file called */
+  gint64 session_at;       /* first frame painted with the session page, or 0 */
+  gboolean session_early;  /* ... and that was before "loaded" */
   guint layout_rows;       /* rows of the mapped list at the last layout */
   GArray *shown;           /* Shown: painted frames where that number changed */
   gint64 loaded_at;
@@ -49,6 +55,7 @@ typedef struct {
   gboolean failed;
   guint n_progress;
   guint n_progress_moved;  /* progress signals after which the bar went forward */
+  guint n_progress_shown;  /* progress signals with the session page on screen */
   double last_fraction;
   gint64 last_probe;
   gint64 max_stall;        /* main loop, while indexing */
@@ -158,6 +165,11 @@ on_after_paint (GdkFrameClock *clock, Bench *b)
   b->last_frame = now;
   if (!b->loaded)
     b->n_frames_painted++;
+  if (b->session_at == 0 && g_strcmp0 (ms_window_get_page (b->win), "session") == 0)
+    {
+      b->session_at = now;
+      b->session_early = !b->loaded;
+    }
   if (b->layout_rows > 0 && (last == NULL || last->rows != b->layout_rows))
     {
       Shown s = { b->layout_rows, mapped_rows (b), now };
@@ -190,15 +202,20 @@ on_probe (gpointer data)
   return b->finished ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
-/* Connected after the window's own handler: the bar shows this batch. */
+/* Connected after the window's own handler: the bar on screen shows this
+ * batch (the session view hides its bar once the last batch is in). */
 static void
 on_progress (MsCapture *capture, double fraction, guint first, guint n, Bench *b)
 {
-  double shown = gtk_progress_bar_get_fraction (b->progress_bar);
+  gboolean loading = g_strcmp0 (ms_window_get_page (b->win), "loading") == 0;
+  double shown = loading ? gtk_progress_bar_get_fraction (b->progress_bar)
+                         : ms_session_view_get_progress (ms_window_get_session_view (b->win));
 
   if (b->loaded)
     return;
   b->n_progress++;
+  if (!loading)
+    b->n_progress_shown++;
   if (shown > b->last_fraction)
     b->n_progress_moved++;
   b->last_fraction = shown;
@@ -339,12 +356,14 @@ main (int argc, char **argv)
     return 1;
 
   printf ("first_page_us=%" G_GINT64_FORMAT " loaded_us=%" G_GINT64_FORMAT
+          " session_page_us=%" G_GINT64_FORMAT " session_early=%d progress_shown=%u"
           " frames=%u rows=%u drawn_rows=%u progress=%u progress_moved=%u"
           " final_fraction=%.3f max_stall_us=%" G_GINT64_FORMAT
           " max_stall_all_us=%" G_GINT64_FORMAT " max_frame_gap_us=%" G_GINT64_FORMAT
           " max_frame_gap_all_us=%" G_GINT64_FORMAT " painted=%u page=%s"
           " hwm_before_kib=%" G_GINT64_FORMAT " hwm_open_kib=%" G_GINT64_FORMAT,
-          page->at - b.t0, b.loaded_at - b.t0, ms_capture_get_n_frames (b.capture),
+          page->at - b.t0, b.loaded_at - b.t0, b.session_at ? b.session_at - b.t0 : -1,
+          b.session_early, b.n_progress_shown, ms_capture_get_n_frames (b.capture),
           page->rows, page->drawn, b.n_progress, b.n_progress_moved,
           gtk_progress_bar_get_fraction (b.progress_bar), b.max_stall, b.max_stall_all,
           b.max_frame_gap, b.max_frame_gap_all,

@@ -101,7 +101,7 @@ ms_capture_new_live (const char *title, const char *pcap_path, const MsPipelineO
   self->live = lv;
   g_free (self->title);
   self->title = g_strdup (title);
-  self->live_sessions = g_ptr_array_new_with_free_func (summary_free);
+  self->live_sessions = ms_capture_sessions_new ();
   return self;
 }
 
@@ -214,9 +214,15 @@ summary_free (gpointer data)
   g_free (s);
 }
 
+GPtrArray *
+ms_capture_sessions_new (void)
+{
+  return g_ptr_array_new_with_free_func (summary_free);
+}
+
 /* Worker: copies of the sessions the batch's events changed, by id. */
-static void
-snapshot_sessions (Worker *w)
+void
+ms_capture_worker_snapshot_sessions (Worker *w)
 {
   const GPtrArray *all = ms_lesson_sessions (w->lesson);
   GPtrArray *copies;
@@ -301,7 +307,7 @@ live_flush (Worker *w, MsCaptureLive *lv, gboolean at_end)
 {
   if (lv->fp)
     fflush (lv->fp);
-  snapshot_sessions (w);
+  ms_capture_worker_snapshot_sessions (w);
   live_stats (lv, w->batch, at_end);
   w->batch->fraction = -1;
   ms_capture_worker_flush (w, at_end);

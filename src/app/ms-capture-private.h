@@ -48,7 +48,8 @@ struct _MsCapture
 
   /* live mode only (ms-capture-live.c) */
   MsCaptureLive *live;
-  GPtrArray *live_sessions; /* MsSessionSummary copies until the lesson is handed over */
+  GPtrArray *live_sessions; /* MsSessionSummary copies until the lesson is handed over
+                             * (live captures, and files while they load) */
   gboolean have_stats;
   guint64 received, dropped;
 };
@@ -97,7 +98,8 @@ typedef struct {
   guint32 n_addrs;
   GHashTable *flows;     /* FlowKey* → Flow* */
   guint32 cur_session;
-  GHashTable *touched;   /* live: session ids changed in this batch, or NULL */
+  GHashTable *touched;   /* session ids changed in this batch (live captures and
+                          * asynchronous file loads), or NULL */
 } Worker;
 
 Batch *ms_capture_batch_new (void);
@@ -120,6 +122,13 @@ void ms_capture_run_worker (MsCapture *self, GTaskThreadFunc func, const char *n
 
 /* Main thread: adds a batch to the capture and emits the signals. */
 void ms_capture_apply_batch (MsCapture *self, Batch *b);
+
+/* Session copies the main thread sees until the lesson is handed over
+ * (live captures, and files while they are indexed): an empty array with
+ * the copies' free function, and the worker's copies of the sessions its
+ * current batch touched (w->touched), put into the batch. */
+GPtrArray *ms_capture_sessions_new (void);
+void ms_capture_worker_snapshot_sessions (Worker *w);
 
 /* Live mode (ms-capture-live.c). */
 void ms_capture_live_free (MsCaptureLive *live);

@@ -63,6 +63,8 @@ worker_run (Worker *w, const char *path, gint64 file_size)
             {
               w->batch->fraction = file_size > 0 ? (double) approx / file_size : 0;
               w->batch->linktype = ms_source_linktype (src);
+              if (w->touched)
+                ms_capture_worker_snapshot_sessions (w);
               ms_capture_worker_flush (w, FALSE);
             }
           continue;
@@ -102,6 +104,8 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   Worker w;
 
   ms_capture_worker_init (&w, self, self->cancellable, FALSE);
+  /* The window shows the sessions found so far while the rest loads. */
+  w.touched = g_hash_table_new (NULL, NULL);
   if (path == NULL)
     {
       w.batch = ms_capture_batch_new ();
@@ -227,6 +231,8 @@ ms_capture_load (MsCapture *self)
 {
   g_return_if_fail (MS_IS_CAPTURE (self));
   g_return_if_fail (!self->loading && !self->loaded);
+  if (self->live_sessions == NULL)
+    self->live_sessions = ms_capture_sessions_new ();
   ms_capture_run_worker (self, load_thread, "mailscope-load");
 }
 
@@ -360,6 +366,12 @@ gboolean
 ms_capture_is_loaded (MsCapture *self)
 {
   return self->loaded;
+}
+
+gboolean
+ms_capture_is_loading (MsCapture *self)
+{
+  return self->loading;
 }
 
 const char *

@@ -49,6 +49,11 @@ const char *ms_capture_get_title (MsCapture *self);
  * the one-line message of the source. */
 void ms_capture_load (MsCapture *self);
 gboolean ms_capture_is_loaded (MsCapture *self);
+/* TRUE from ms_capture_load (or the start of a live capture) until the last
+ * batch: frames, events and the sessions found so far (copies of their
+ * summaries) grow with every "progress". FALSE again during the last
+ * batch's "progress", just before "loaded" or "failed". */
+gboolean ms_capture_is_loading (MsCapture *self);
 /* Stops a load in progress; neither "loaded" nor "failed" fires then. */
 void ms_capture_cancel (MsCapture *self);
 /* The failure message, or NULL. */
@@ -72,7 +77,8 @@ guint ms_capture_get_next_in_frame (MsCapture *self, guint index);
 const MsAddr *ms_capture_get_addr (MsCapture *self, guint32 index);
 int ms_capture_get_linktype (MsCapture *self);
 
-/* Sessions, once loaded (borrowed; empty before). */
+/* Sessions (borrowed): while a file loads or a live capture runs, copies of
+ * those found so far; the lesson's own once loaded. */
 guint ms_capture_get_n_sessions (MsCapture *self);
 const MsSessionSummary *ms_capture_get_session (MsCapture *self, guint index);
 const MsSessionSummary *ms_capture_find_session (MsCapture *self, guint id);

@@ -45,7 +45,74 @@ static const MsProto proto_choices[] = {
   MS_FRAME_FILTER_ANY, MS_PROTO_IMAP, MS_PROTO_POP3, MS_PROTO_DNS, MS_PROTO_TLS, MS_PROTO_TCP,
 };
 
+/* The columns of ui/ms-packet-list.ui, in its order: the MsFrameItem
+ * property each shows and how its text is aligned. */
+typedef struct {
+  const char *property;
+  float xalign;
+} Column;
+
+static const Column columns[] = {
+  { "no", 1.0f }, { "time", 1.0f }, { "source", 0.0f }, { "destination", 0.0f },
+  { "protocol", 0.0f }, { "step", 0.0f }, { "info", 0.0f },
+};
+
 G_DEFINE_FINAL_TYPE (MsPacketList, ms_packet_list, GTK_TYPE_WIDGET)
+
+/* Cells are GtkInscriptions set from C. A builder factory builds each cell
+ * from XML and watches its item through an expression, and a label lays
+ * out its whole text to learn its size; an inscription's size comes from
+ * the font alone. GTK 4.8 keeps some 200 rows of a long list, so with every
+ * frame shown this is the cost of each change of the list. */
+static void
+setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, const Column *col)
+{
+  GtkWidget *cell = gtk_inscription_new (NULL);
+
+  gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), col->xalign);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_inscription_set_min_lines (GTK_INSCRIPTION (cell), 1);
+  gtk_list_item_set_child (item, cell);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, const Column *col)
+{
+  GObject *frame = gtk_list_item_get_item (item);
+  g_autofree char *text = NULL;
+
+  if (frame)
+    g_object_get (frame, col->property, &text, NULL);
+  gtk_inscription_set_text (GTK_INSCRIPTION (gtk_list_item_get_child (item)), text);
+}
+
+static void
+setup_columns (MsPacketList *self)
+{
+  GListModel *cols = gtk_column_view_get_columns (self->column_view);
+
+  g_return_if_fail (g_list_model_get_n_items (cols) == G_N_ELEMENTS (columns));
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (cols, i);
+      g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+      g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), (gpointer) &columns[i]);
+      g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), (gpointer) &columns[i]);
+      gtk_column_view_column_set_factory (column, factory);
+    }
+}
+
+/* Big captures filter in the background; a capture shown while it is
+ * still being indexed becomes big as its frames arrive. */
+static void
+update_incremental (MsPacketList *self)
+{
+  gboolean big = self->capture && ms_capture_get_n_frames (self->capture) > MS_PACKET_LIST_INCREMENTAL;
+
+  if (self->filtered && big != gtk_filter_list_model_get_incremental (self->filtered))
+    gtk_filter_list_model_set_incremental (self->filtered, big);
+}
 
 static void
 update_count (MsPacketList *self)
@@ -58,6 +125,14 @@ update_count (MsPacketList *self)
 
 static void
 on_items_changed (GListModel *model, guint pos, guint removed, guint added, MsPacketList *self)
+{
+  update_count (self);
+}
+
+/* Frames of a capture still being indexed: the total grows even when no
+ * new frame passes the filter. */
+static void
+on_capture_progress (MsCapture *capture, double fraction, guint first, guint n, MsPacketList *self)
 {
   update_count (self);
 }
@@ -77,6 +152,8 @@ static void
 on_proto_changed (GtkDropDown *dd, GParamSpec *pspec, MsPacketList *self)
 {
   guint i = gtk_drop_down_get_selected (dd);
+
+  update_incremental (self);
   if (self->filter && i < G_N_ELEMENTS (proto_choices))
     ms_frame_filter_set_proto (self->filter, proto_choices[i]);
 }
@@ -85,6 +162,8 @@ static void
 on_step_changed (GtkDropDown *dd, GParamSpec *pspec, MsPacketList *self)
 {
   guint i = gtk_drop_down_get_selected (dd);
+
+  update_incremental (self);
   if (self->filter && i < MS_STEP_N)
     ms_frame_filter_set_step (self->filter, (MsStep) i);
 }
@@ -131,6 +210,8 @@ ms_packet_list_dispose (GObject *object)
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
   g_clear_object (&self->frames);
+  if (self->capture)
+    g_signal_handlers_disconnect_by_data (self->capture, self);
   g_clear_object (&self->capture);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_PACKET_LIST);
   /* Children without an id are not cleared by the template. */
@@ -173,6 +254,7 @@ ms_packet_list_init (MsPacketList *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
                                   GTK_ORIENTATION_VERTICAL);
+  setup_columns (self);
 
   protos = gtk_string_list_new (NULL);
   gtk_string_list_append (protos, _("All protocols"));
@@ -208,16 +290,18 @@ ms_packet_list_set_capture (MsPacketList *self, MsCapture *capture)
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
   g_clear_object (&self->frames);
+  if (self->capture)
+    g_signal_handlers_disconnect_by_data (self->capture, self);
   g_set_object (&self->capture, capture);
   if (capture == NULL)
     return;
 
   self->frames = ms_frame_list_new (capture);
+  g_signal_connect (capture, "progress", G_CALLBACK (on_capture_progress), self);
   self->filter = ms_frame_filter_new (capture);
   self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->frames)),
                                               GTK_FILTER (g_object_ref (self->filter)));
-  gtk_filter_list_model_set_incremental (self->filtered,
-                                         ms_capture_get_n_frames (capture) > MS_PACKET_LIST_INCREMENTAL);
+  update_incremental (self);
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->filtered)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
@@ -233,6 +317,7 @@ ms_packet_list_set_capture (MsPacketList *self, MsCapture *capture)
 void
 ms_packet_list_set_session (MsPacketList *self, guint session)
 {
+  update_incremental (self);
   if (self->filter)
     ms_frame_filter_set_session (self->filter, session);
   update_count (self);
@@ -241,6 +326,7 @@ ms_packet_list_set_session (MsPacketList *self, guint session)
 void
 ms_packet_list_set_reveal (MsPacketList *self, MsStep step)
 {
+  update_incremental (self);
   if (self->filter)
     ms_frame_filter_set_reveal (self->filter, step);
   update_count (self);

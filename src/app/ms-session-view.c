@@ -1,7 +1,14 @@
 /* ms-session-view.c - holds the lesson position and keeps the step list,
- * diagram, conversation and packet list showing the same steps. */
+ * diagram, conversation and packet list showing the same steps.
+ *
+ * The notebook's panes (diagram, conversation, messages) are brought up to
+ * date only while they are shown: a change marks the hidden ones stale and
+ * they catch up when their tab is opened (or a caller asks for them). With
+ * every frame of a big capture shown, rebuilding a hidden pane cost tens
+ * of milliseconds on every step. */
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "mailscope/ms-lesson.h"
@@ -30,6 +37,10 @@ struct _MsSessionView
   MsPacketList *packet_list;
   MsPacketDetail *packet_detail;
   GtkScrolledWindow *step_scroller;
+  GtkNotebook *notebook;
+  GtkRevealer *index_revealer;
+  GtkProgressBar *index_bar;
+  GtkLabel *index_label;
 
   /* owned */
   MsCapture *capture;
@@ -41,7 +52,21 @@ struct _MsSessionView
   gboolean session_chosen; /* the user picked a session in the drop-down */
   guint play_source;
   double speed;
+  guint stale;           /* Stale: panes behind the lesson position */
+  gboolean ladder_keep_scroll; /* the diagram's new events extend the old */
+  double progress;       /* indexing progress shown, -1 when hidden */
 };
+
+/* The notebook's pages, in ui/ms-session-view.ui's order. */
+enum { PAGE_DIAGRAM, PAGE_CONVERSATION, PAGE_MESSAGES };
+
+typedef enum {
+  STALE_LADDER_EVENTS = 1 << 0,
+  STALE_LADDER_REVEAL = 1 << 1,
+  STALE_STREAM = 1 << 2,
+  STALE_MESSAGES = 1 << 3,
+  STALE_ALL = 0xf,
+} Stale;
 
 enum { SIG_POSITION_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -78,9 +103,87 @@ scroll_step_list (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Applies the position to every part of the view. */
+/* Brings notebook page `page` up to date with the lesson position. */
 static void
-update_position (MsSessionView *self)
+sync_page (MsSessionView *self, int page)
+{
+  const guint *events = self->plan.events ? (const guint *) self->plan.events->data : NULL;
+  guint n = self->plan.events ? self->plan.events->len : 0;
+  MsStep step = reveal_step (self);
+
+  /* Nothing to show yet, or the view is being taken apart. */
+  if (self->capture == NULL || self->ladder == NULL)
+    return;
+  switch (page)
+    {
+    case PAGE_DIAGRAM:
+      if (self->stale & STALE_LADDER_EVENTS)
+        {
+          GtkAdjustment *adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->ladder));
+          double value = adj ? gtk_adjustment_get_value (adj) : 0;
+
+          ms_ladder_set_events (self->ladder, self->capture, events, n);
+          /* More arrows of the same lesson: the diagram stays where it was. */
+          if (adj && self->ladder_keep_scroll)
+            gtk_adjustment_set_value (adj, value);
+        }
+      if (self->stale & (STALE_LADDER_EVENTS | STALE_LADDER_REVEAL))
+        ms_ladder_set_reveal (self->ladder, step);
+      self->stale &= ~(guint) (STALE_LADDER_EVENTS | STALE_LADDER_REVEAL);
+      self->ladder_keep_scroll = FALSE;
+      break;
+    case PAGE_CONVERSATION:
+      if (self->stale & STALE_STREAM)
+        ms_stream_view_set_events (self->stream_view, self->capture, events, n, step, self->mask);
+      self->stale &= ~(guint) STALE_STREAM;
+      break;
+    case PAGE_MESSAGES:
+      if (self->stale & STALE_MESSAGES)
+        ms_message_view_set_events (self->message_view, self->capture, self->plan.session,
+                                    events, n, step);
+      self->stale &= ~(guint) STALE_MESSAGES;
+      break;
+    default:
+      break;
+    }
+}
+
+/* Marks panes stale and brings the one on screen up to date. */
+static void
+invalidate (MsSessionView *self, guint stale)
+{
+  self->stale |= stale;
+  sync_page (self, gtk_notebook_get_current_page (self->notebook));
+}
+
+static void
+on_page_switched (GtkNotebook *notebook, GtkWidget *page, guint num, MsSessionView *self)
+{
+  sync_page (self, (int) num);
+}
+
+static void
+update_label (MsSessionView *self)
+{
+  MsStep step = reveal_step (self);
+
+  if (self->plan.n_steps)
+    {
+      g_autofree char *text = g_strdup_printf (_("Step %u of %u: %s"), self->position + 1,
+                                               self->plan.n_steps, ms_lesson_step_title (step));
+      gtk_label_set_text (self->position_label, text);
+    }
+  else if (self->capture && (ms_capture_is_live (self->capture)
+                             || ms_capture_is_loading (self->capture)))
+    gtk_label_set_text (self->position_label, _("Waiting for the first step…"));
+  else
+    gtk_label_set_text (self->position_label, _("Nothing to explain in this session"));
+}
+
+/* Applies the position to every part of the view; with `scroll`, the step
+ * list brings the current step into view. */
+static void
+update_position_full (MsSessionView *self, gboolean scroll)
 {
   MsStep step = reveal_step (self);
   guint i = 0;
@@ -100,26 +203,18 @@ update_position (MsSessionView *self)
         }
       i++;
     }
-  g_idle_add_full (G_PRIORITY_LOW, scroll_step_list, g_object_ref (self), NULL);
-  ms_ladder_set_reveal (self->ladder, step);
+  if (scroll)
+    g_idle_add_full (G_PRIORITY_LOW, scroll_step_list, g_object_ref (self), NULL);
   ms_packet_list_set_reveal (self->packet_list, step);
-  ms_stream_view_set_events (self->stream_view, self->capture,
-                             (const guint *) self->plan.events->data, self->plan.events->len,
-                             step, self->mask);
-  ms_message_view_set_events (self->message_view, self->capture, self->plan.session,
-                              (const guint *) self->plan.events->data, self->plan.events->len,
-                              step);
-  if (self->plan.n_steps)
-    {
-      g_autofree char *text = g_strdup_printf (_("Step %u of %u: %s"), self->position + 1,
-                                               self->plan.n_steps, ms_lesson_step_title (step));
-      gtk_label_set_text (self->position_label, text);
-    }
-  else if (self->capture && ms_capture_is_live (self->capture))
-    gtk_label_set_text (self->position_label, _("Waiting for the first step…"));
-  else
-    gtk_label_set_text (self->position_label, _("Nothing to explain in this session"));
+  invalidate (self, STALE_LADDER_REVEAL | STALE_STREAM | STALE_MESSAGES);
+  update_label (self);
   g_signal_emit (self, signals[SIG_POSITION_CHANGED], 0);
+}
+
+static void
+update_position (MsSessionView *self)
+{
+  update_position_full (self, TRUE);
 }
 
 static void
@@ -160,8 +255,8 @@ ms_session_view_set_session (MsSessionView *self, guint session)
   ms_lesson_plan_init (&self->plan, self->capture, session);
   self->position = 0;
   rebuild_steps (self);
-  ms_ladder_set_events (self->ladder, self->capture, (const guint *) self->plan.events->data,
-                        self->plan.events->len);
+  self->stale |= STALE_LADDER_EVENTS;
+  self->ladder_keep_scroll = FALSE;
   ms_packet_list_set_session (self->packet_list, session);
   ms_packet_detail_clear (self->packet_detail);
   for (guint i = 0; i < self->session_ids->len; i++)
@@ -245,11 +340,12 @@ ms_session_view_dispose (GObject *object)
   MsSessionView *self = MS_SESSION_VIEW (object);
 
   g_clear_handle_id (&self->play_source, g_source_remove);
+  /* First, so that pages switched while the notebook goes sync nothing. */
+  g_clear_object (&self->capture);
   gtk_widget_dispose_template (GTK_WIDGET (self), MS_TYPE_SESSION_VIEW);
   /* Children without an id are not cleared by the template. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
     gtk_widget_unparent (child);
-  g_clear_object (&self->capture);
   ms_lesson_plan_clear (&self->plan);
   G_OBJECT_CLASS (ms_session_view_parent_class)->dispose (object);
 }
@@ -295,11 +391,16 @@ ms_session_view_class_init (MsSessionViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, message_view);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, packet_list);
   gtk_widget_class_bind_template_child (widget_class, MsSessionView, packet_detail);
+  gtk_widget_class_bind_template_child (widget_class, MsSessionView, notebook);
+  gtk_widget_class_bind_template_child (widget_class, MsSessionView, index_revealer);
+  gtk_widget_class_bind_template_child (widget_class, MsSessionView, index_bar);
+  gtk_widget_class_bind_template_child (widget_class, MsSessionView, index_label);
   gtk_widget_class_bind_template_callback (widget_class, on_session_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_speed_selected);
   gtk_widget_class_bind_template_callback (widget_class, on_step_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_ladder_frame);
   gtk_widget_class_bind_template_callback (widget_class, on_list_frame);
+  gtk_widget_class_bind_template_callback (widget_class, on_page_switched);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -312,6 +413,7 @@ ms_session_view_init (MsSessionView *self)
   self->session_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   self->plan.events = g_array_new (FALSE, FALSE, sizeof (guint));
   self->speed = 1.0;
+  self->progress = -1;
   speed_names = gtk_string_list_new (NULL);
   for (guint i = 0; i < G_N_ELEMENTS (speeds); i++)
     {
@@ -330,32 +432,63 @@ ms_session_view_new (void)
   return g_object_new (MS_TYPE_SESSION_VIEW, NULL);
 }
 
+/* TRUE when the drop-down lists the first sessions of `capture`, in order:
+ * the capture only found more since. */
+static gboolean
+sessions_extend (MsSessionView *self, MsCapture *capture)
+{
+  guint n = ms_capture_get_n_sessions (capture);
+
+  if (self->session_ids->len == 0 || self->session_ids->len - 1 > n
+      || !GTK_IS_STRING_LIST (gtk_drop_down_get_model (self->session_dropdown)))
+    return FALSE;
+  for (guint i = 1; i < self->session_ids->len; i++)
+    if (g_array_index (self->session_ids, guint, i) != ms_capture_get_session (capture, i - 1)->id)
+      return FALSE;
+  return TRUE;
+}
+
 /* Fills the session drop-down from the capture; returns the first mail
- * session's id, or 0. */
+ * session's id, or 0. Sessions found since the last call are appended, so
+ * that the choice and an open list stay as they are while a capture grows. */
 static guint
 fill_sessions (MsSessionView *self, MsCapture *capture)
 {
-  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) names = NULL;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  guint n = ms_capture_get_n_sessions (capture);
+  gboolean extend = sessions_extend (self, capture);
   guint first_mail = 0;
   guint none = 0;
 
-  g_array_set_size (self->session_ids, 0);
-  gtk_string_list_append (names, _("All sessions"));
-  g_array_append_val (self->session_ids, none);
-  for (guint i = 0; i < ms_capture_get_n_sessions (capture); i++)
+  if (extend)
+    names = g_object_ref (GTK_STRING_LIST (gtk_drop_down_get_model (self->session_dropdown)));
+  else
+    {
+      names = gtk_string_list_new (NULL);
+      g_array_set_size (self->session_ids, 0);
+      gtk_string_list_append (names, _("All sessions"));
+      g_array_append_val (self->session_ids, none);
+    }
+  for (guint i = 0; i < n; i++)
     {
       const MsSessionSummary *s = ms_capture_get_session (capture, i);
-      g_autofree char *label = ms_capture_session_label (capture, s);
 
-      gtk_string_list_append (names, label);
-      g_array_append_val (self->session_ids, s->id);
       if (first_mail == 0 && !s->dns_group && s->proto != MS_PROTO_DNS)
         first_mail = s->id;
+      if (i + 1 < self->session_ids->len)
+        continue;
+      g_ptr_array_add (labels, ms_capture_session_label (capture, s));
+      g_array_append_val (self->session_ids, s->id);
     }
+  g_ptr_array_add (labels, NULL);
   self->syncing = TRUE;
-  gtk_drop_down_set_model (self->session_dropdown, G_LIST_MODEL (names));
+  gtk_string_list_splice (names, g_list_model_get_n_items (G_LIST_MODEL (names)), 0,
+                          (const char *const *) labels->pdata);
+  if (!extend)
+    gtk_drop_down_set_model (self->session_dropdown, G_LIST_MODEL (names));
   self->syncing = FALSE;
-  gtk_widget_set_visible (GTK_WIDGET (self->session_dropdown), ms_capture_get_n_sessions (capture) > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->session_dropdown), n > 0);
   return first_mail;
 }
 
@@ -366,7 +499,24 @@ ms_session_view_set_capture (MsSessionView *self, MsCapture *capture)
   g_set_object (&self->capture, capture);
   self->session_chosen = FALSE;
   ms_packet_list_set_capture (self->packet_list, capture);
+  /* A new capture starts a new list of sessions. */
+  g_array_set_size (self->session_ids, 0);
+  self->stale = STALE_ALL;
   ms_session_view_set_session (self, fill_sessions (self, capture));
+}
+
+/* TRUE when plans `a` and `b` hold the same events and steps. */
+static gboolean
+plan_equal (const MsLessonPlan *a, const MsLessonPlan *b)
+{
+  guint n = a->events->len;
+
+  if (a->session != b->session || n != b->events->len || a->n_steps != b->n_steps)
+    return FALSE;
+  if (n && (g_array_index (a->events, guint, 0) != g_array_index (b->events, guint, 0)
+            || g_array_index (a->events, guint, n - 1) != g_array_index (b->events, guint, n - 1)))
+    return FALSE;
+  return memcmp (a->steps, b->steps, a->n_steps * sizeof a->steps[0]) == 0;
 }
 
 void
@@ -375,6 +525,8 @@ ms_session_view_refresh (MsSessionView *self, gboolean follow)
   guint session = self->plan.session;
   MsStep current = self->plan.n_steps ? self->plan.steps[self->position] : MS_STEP_NONE;
   gboolean at_end = self->position + 1 >= self->plan.n_steps;
+  guint old_position = self->position;
+  MsLessonPlan plan = { 0 };
   GtkAdjustment *adj;
   double scroll;
   int k;
@@ -383,12 +535,22 @@ ms_session_view_refresh (MsSessionView *self, gboolean follow)
     return;
   if (ms_capture_get_n_sessions (self->capture) + 1 != self->session_ids->len)
     {
+      guint known = self->session_ids->len;
+      gboolean refilter = FALSE;
       guint first_mail = fill_sessions (self, self->capture);
 
       if (session == 0 && !self->session_chosen)
         session = first_mail;
-      /* The packet filter learns the new sessions of the lesson. */
-      ms_packet_list_set_session (self->packet_list, session);
+      /* The packet filter learns the new sessions of the lesson: a new
+       * session, or DNS lookups of its client. Frames of other sessions
+       * are filtered out as they arrive, with nothing to redo. */
+      if (session != self->plan.session || known == 0 || known > self->session_ids->len)
+        refilter = TRUE;
+      for (guint i = MAX (known, 1); session != 0 && !refilter && i < self->session_ids->len; i++)
+        refilter = ms_capture_session_includes (self->capture, session,
+                                                g_array_index (self->session_ids, guint, i));
+      if (refilter)
+        ms_packet_list_set_session (self->packet_list, session);
       for (guint i = 0; i < self->session_ids->len; i++)
         if (g_array_index (self->session_ids, guint, i) == session)
           {
@@ -397,15 +559,23 @@ ms_session_view_refresh (MsSessionView *self, gboolean follow)
             self->syncing = FALSE;
           }
     }
+  ms_lesson_plan_init (&plan, self->capture, session);
+  /* While a file is indexed, most batches hold nothing of the lesson shown:
+   * then nothing is rebuilt. The last refresh redoes everything. */
+  if (ms_capture_is_loading (self->capture) && plan_equal (&plan, &self->plan))
+    {
+      ms_lesson_plan_clear (&plan);
+      return;
+    }
   ms_lesson_plan_clear (&self->plan);
-  ms_lesson_plan_init (&self->plan, self->capture, session);
+  self->plan = plan;
   /* New rows, same place: the list does not jump back to the top. */
   adj = gtk_scrolled_window_get_vadjustment (self->step_scroller);
   scroll = gtk_adjustment_get_value (adj);
   rebuild_steps (self);
   gtk_adjustment_set_value (adj, scroll);
-  ms_ladder_set_events (self->ladder, self->capture, (const guint *) self->plan.events->data,
-                        self->plan.events->len);
+  self->stale |= STALE_LADDER_EVENTS;
+  self->ladder_keep_scroll = TRUE;
   k = ms_lesson_plan_find_step (&self->plan, current);
   if (self->plan.n_steps == 0)
     self->position = 0;
@@ -414,7 +584,7 @@ ms_session_view_refresh (MsSessionView *self, gboolean follow)
                                          : MIN (self->position, self->plan.n_steps - 1);
   else
     self->position = (guint) k;
-  update_position (self);
+  update_position_full (self, self->position != old_position);
 }
 
 MsCapture *
@@ -533,15 +703,13 @@ ms_session_view_set_mask_secrets (MsSessionView *self, gboolean mask)
   ms_ladder_set_mask_secrets (self->ladder, mask);
   ms_packet_list_set_mask_secrets (self->packet_list, mask);
   ms_packet_detail_set_mask_secrets (self->packet_detail, mask);
-  if (self->capture)
-    ms_stream_view_set_events (self->stream_view, self->capture,
-                               (const guint *) self->plan.events->data, self->plan.events->len,
-                               reveal_step (self), mask);
+  invalidate (self, STALE_STREAM);
 }
 
 MsLadder *
 ms_session_view_get_ladder (MsSessionView *self)
 {
+  sync_page (self, PAGE_DIAGRAM);
   return self->ladder;
 }
 
@@ -560,11 +728,39 @@ ms_session_view_get_packet_detail (MsSessionView *self)
 GtkWidget *
 ms_session_view_get_message_view (MsSessionView *self)
 {
+  sync_page (self, PAGE_MESSAGES);
   return GTK_WIDGET (self->message_view);
 }
 
 MsStreamView *
 ms_session_view_get_stream_view (MsSessionView *self)
 {
+  sync_page (self, PAGE_CONVERSATION);
   return self->stream_view;
+}
+
+void
+ms_session_view_set_progress (MsSessionView *self, double fraction)
+{
+  gboolean shown = fraction >= 0 && fraction < 1;
+
+  self->progress = shown ? fraction : -1;
+  gtk_revealer_set_reveal_child (self->index_revealer, shown);
+  if (shown)
+    {
+      /* TRANSLATORS: shown while the rest of a capture is read; %d%% is the
+       * part read so far, e.g. "Indexing… 43%" */
+      g_autofree char *text = g_strdup_printf (_("Indexing… %d%%"), (int) (fraction * 100));
+
+      gtk_progress_bar_set_fraction (self->index_bar, fraction);
+      gtk_label_set_text (self->index_label, text);
+    }
+  else if (self->capture)
+    update_label (self);
+}
+
+double
+ms_session_view_get_progress (MsSessionView *self)
+{
+  return self->progress;
 }

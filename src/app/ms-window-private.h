@@ -26,6 +26,13 @@ struct _MsWindow
 
   /* owned */
   MsCapture *capture;
+  /* a file being indexed (ms-window.c): when it was opened, the timeout
+   * that shows its first page, the pending refresh of the session view and
+   * the fraction read */
+  gint64 open_time;
+  guint first_page_id;
+  guint refresh_id;
+  double load_fraction;
   struct _MsWindowLive *live;  /* live capture and live demo (ms-window-live.c) */
   GtkCssProvider *zoom_css;
   struct _MsDemo *shared_demo;  /* the shared-mailbox demo while it runs */

@@ -12,6 +12,13 @@
 #define MS_WINDOW_MAX_RECENT 5
 /* Presenter mode enlarges everything by this factor (percent). */
 #define MS_PRESENTER_ZOOM 150
+/* A big capture shows its lesson once a batch holds a mail session, or
+ * after this many milliseconds with whatever frames have arrived; the rest
+ * is indexed in the background. */
+#define MS_WINDOW_FIRST_PAGE_MS 300
+/* While the rest is indexed, the session view catches up at most this
+ * often (milliseconds): a refresh per batch would cost more than reading. */
+#define MS_WINDOW_REFRESH_MS 250
 
 enum {
   PROP_0,
@@ -92,12 +99,95 @@ set_style_classes (MsWindow *self)
 /* ---------------------------------------------------------------------- */
 /* Opening                                                                */
 
+/* TRUE while self->capture is a file still being indexed. */
+static gboolean
+indexing (MsWindow *self)
+{
+  return self->capture != NULL && ms_capture_is_loading (self->capture)
+         && !ms_capture_is_live (self->capture);
+}
+
+static gboolean
+has_mail_session (MsCapture *capture)
+{
+  for (guint i = 0; i < ms_capture_get_n_sessions (capture); i++)
+    {
+      const MsSessionSummary *s = ms_capture_get_session (capture, i);
+      if (!s->dns_group && s->proto != MS_PROTO_DNS)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Shows the lesson of a capture still being indexed when there is enough
+ * of it: a mail session, or any frame once the first page is due. */
+static void
+show_first_page (MsWindow *self, gboolean due)
+{
+  MsCapture *capture = self->capture;
+
+  if (!indexing (self) || g_strcmp0 (ms_window_get_page (self), "loading") != 0)
+    return;
+  if (!has_mail_session (capture) && !(due && ms_capture_get_n_frames (capture) > 0))
+    return;
+  g_clear_handle_id (&self->first_page_id, g_source_remove);
+  ms_session_view_set_capture (self->session_view, capture);
+  ms_session_view_set_progress (self->session_view, self->load_fraction);
+  gtk_stack_set_visible_child_name (self->stack, "session");
+  ms_window_update_actions (self);
+}
+
+static gboolean
+on_first_page_due (gpointer data)
+{
+  MsWindow *self = data;
+
+  self->first_page_id = 0;
+  show_first_page (self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_refresh_due (gpointer data)
+{
+  MsWindow *self = data;
+
+  self->refresh_id = 0;
+  if (indexing (self) && ms_session_view_get_capture (self->session_view) == self->capture)
+    {
+      ms_session_view_refresh (self->session_view, FALSE);
+      ms_window_update_actions (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_indexing_timers (MsWindow *self)
+{
+  g_clear_handle_id (&self->first_page_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+}
+
 static void
 on_capture_progress (MsCapture *capture, double fraction, guint first, guint n, MsWindow *self)
 {
   g_autofree char *text = g_strdup_printf (_("%u frames read"), ms_capture_get_n_frames (capture));
+
+  self->load_fraction = fraction;
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   gtk_label_set_text (self->loading_label, text);
+  /* The last batch: "loaded" follows at once. */
+  if (!indexing (self))
+    return;
+  if (ms_session_view_get_capture (self->session_view) != capture)
+    {
+      show_first_page (self, g_get_monotonic_time () - self->open_time
+                               >= MS_WINDOW_FIRST_PAGE_MS * 1000);
+      return;
+    }
+  ms_session_view_set_progress (self->session_view, fraction);
+  if (self->refresh_id == 0)
+    self->refresh_id = g_timeout_add (MS_WINDOW_REFRESH_MS, on_refresh_due, self);
 }
 
 void
@@ -119,6 +209,10 @@ ms_window_remember_capture (MsCapture *capture)
 static void
 on_capture_loaded (MsCapture *capture, const char *warning, MsWindow *self)
 {
+  gboolean shown = ms_session_view_get_capture (self->session_view) == capture;
+
+  stop_indexing_timers (self);
+  ms_session_view_set_progress (self->session_view, -1);
   ms_window_remember_capture (capture);
   if (ms_capture_get_n_events (capture) == 0)
     {
@@ -127,6 +221,14 @@ on_capture_loaded (MsCapture *capture, const char *warning, MsWindow *self)
           ms_capture_get_title (capture), ms_capture_get_n_frames (capture));
       adw_status_page_set_description (self->empty_page, desc);
       gtk_stack_set_visible_child_name (self->stack, "empty");
+    }
+  else if (shown)
+    {
+      /* Shown while it was indexed: the lesson's own sessions replace the
+       * copies, the view keeps its session and step. */
+      ms_session_view_refresh (self->session_view, FALSE);
+      if (g_strcmp0 (ms_window_get_page (self), "loading") == 0)
+        gtk_stack_set_visible_child_name (self->stack, "session");
     }
   else
     {
@@ -141,6 +243,8 @@ on_capture_loaded (MsCapture *capture, const char *warning, MsWindow *self)
 static void
 on_capture_failed (MsCapture *capture, const char *message, MsWindow *self)
 {
+  stop_indexing_timers (self);
+  ms_session_view_set_progress (self->session_view, -1);
   adw_status_page_set_description (self->error_page, message);
   gtk_stack_set_visible_child_name (self->stack, "error");
   ms_window_toast (self, message);
@@ -151,13 +255,17 @@ void
 ms_window_open_file (MsWindow *self, GFile *file)
 {
   ms_window_drop_live (self);
+  stop_indexing_timers (self);
   if (self->capture)
     {
       g_signal_handlers_disconnect_by_data (self->capture, self);
       ms_capture_cancel (self->capture);
       g_clear_object (&self->capture);
     }
+  ms_session_view_set_progress (self->session_view, -1);
   self->capture = ms_capture_new (file);
+  self->open_time = g_get_monotonic_time ();
+  self->load_fraction = 0;
   adw_window_title_set_subtitle (self->window_title, ms_capture_get_title (self->capture));
   g_signal_connect (self->capture, "progress", G_CALLBACK (on_capture_progress), self);
   g_signal_connect (self->capture, "loaded", G_CALLBACK (on_capture_loaded), self);
@@ -166,6 +274,7 @@ ms_window_open_file (MsWindow *self, GFile *file)
   gtk_label_set_text (self->loading_label, "");
   gtk_stack_set_visible_child_name (self->stack, "loading");
   ms_capture_load (self->capture);
+  self->first_page_id = g_timeout_add (MS_WINDOW_FIRST_PAGE_MS, on_first_page_due, self);
   ms_window_update_actions (self);
 }
 
@@ -314,6 +423,7 @@ ms_window_dispose (GObject *object)
 {
   MsWindow *self = MS_WINDOW (object);
 
+  stop_indexing_timers (self);
   ms_window_dispose_live (self);
   ms_window_stop_shared_demo (self);
   ms_window_dispose_compare (self);

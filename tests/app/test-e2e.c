@@ -1,13 +1,15 @@
 /* test-e2e.c - the real application under Xvfb: opens a sample capture as
  * `mailscope FILE` would, steps through every step forward and back with
- * the window's actions, exports the diagram and the handout, and opens a
- * file that is not a capture. */
+ * the window's actions, exports the diagram and the handout, shows a big
+ * capture while the rest of it is indexed, and opens a file that is not a
+ * capture. */
 #include "config.h"
 
 #include <locale.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
+#include <pcap/pcap.h>
 
 #include "mailscope/ms-source.h"
 #include "mailscope/ms-lesson.h"
@@ -153,6 +155,139 @@ test_lesson (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+/* Writes `copies` copies of sample `name`, one after the other, to `path`. */
+static void
+write_repeated_capture (const char *name, const char *path, guint copies)
+{
+  g_autofree char *sample = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", name, NULL);
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t *in = pcap_open_offline (sample, errbuf);
+  pcap_dumper_t *out;
+
+  g_assert_nonnull (in);
+  out = pcap_dump_open (in, path);
+  g_assert_nonnull (out);
+  for (guint k = 0; k < copies; k++)
+    {
+      struct pcap_pkthdr *hdr;
+      const u_char *data;
+
+      if (k > 0)
+        {
+          pcap_close (in);
+          in = pcap_open_offline (sample, errbuf);
+          g_assert_nonnull (in);
+        }
+      while (pcap_next_ex (in, &hdr, &data) == 1)
+        pcap_dump ((u_char *) out, hdr, data);
+    }
+  pcap_dump_close (out);
+  pcap_close (in);
+}
+
+typedef struct {
+  MsWindow *win;
+  gboolean loaded;
+  gboolean shown_early;   /* the session page was on screen before "loaded" */
+  gboolean was_loading;   /* the capture said so then */
+  guint frames_shown;     /* frames indexed when it first was */
+  double progress;        /* the session view's bar then */
+  guint session;          /* the session and step shown then, after one step on */
+  guint n_steps;
+  guint position;
+  MsStep step;
+} BigOpen;
+
+/* Connected after the window's handler: sees the page it left. Several
+ * batches may arrive in one main-loop iteration, so what the student sees
+ * and does while the file is indexed happens here, between two of them. */
+static void
+on_big_progress (MsCapture *capture, double fraction, guint first, guint n, BigOpen *o)
+{
+  MsSessionView *view = ms_window_get_session_view (o->win);
+
+  if (o->loaded || o->shown_early || g_strcmp0 (ms_window_get_page (o->win), "session") != 0)
+    return;
+  o->shown_early = TRUE;
+  o->was_loading = ms_capture_is_loading (capture);
+  o->frames_shown = ms_capture_get_n_frames (capture);
+  o->progress = ms_session_view_get_progress (view);
+  o->session = ms_session_view_get_session (view);
+  o->n_steps = ms_session_view_get_n_steps (view);
+  /* The student steps on while the rest is read. */
+  if (gtk_widget_activate_action (GTK_WIDGET (o->win), "lesson.next", NULL))
+    {
+      o->position = ms_session_view_get_position (view);
+      o->step = ms_session_view_get_current_step (view);
+    }
+}
+
+static void
+on_big_loaded (MsCapture *capture, const char *warning, BigOpen *o)
+{
+  o->loaded = TRUE;
+}
+
+/* A capture of many batches: the lesson is on screen before the whole file
+ * is indexed, with the progress shown; it keeps its session and step while
+ * the rest arrives, and the frames keep growing. */
+static void
+test_big_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ms-e2e-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "repeated.pcap", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
+  BigOpen o = { MS_WINDOW (win) };
+  gint64 end = g_get_monotonic_time () + E2E_TIMEOUT * G_USEC_PER_SEC;
+  MsSessionView *view = ms_window_get_session_view (o.win);
+  MsCapture *capture;
+
+  /* 43 frames a copy: some 17,000 frames, several batches. */
+  write_repeated_capture ("imap-idle-partial.pcap", path, 400);
+  gtk_window_present (win);
+  ms_window_open_file (o.win, file);
+  capture = ms_window_get_capture (o.win);
+  g_signal_connect (capture, "progress", G_CALLBACK (on_big_progress), &o);
+  g_signal_connect (capture, "loaded", G_CALLBACK (on_big_loaded), &o);
+  g_assert_cmpstr (ms_window_get_page (o.win), ==, "loading");
+
+  while (!o.loaded)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+
+  /* Shown while indexing, once a batch held the IMAP session. */
+  g_assert_true (o.shown_early);
+  g_assert_true (o.was_loading);
+  g_assert_cmpfloat (o.progress, >=, 0);
+  g_assert_cmpfloat (o.progress, <, 1);
+  g_assert_cmpuint (o.frames_shown, <, 400 * 43);
+  g_assert_cmpuint (o.session, !=, 0);
+  g_assert_cmpint (ms_capture_find_session (capture, o.session)->proto, ==, MS_PROTO_IMAP);
+  g_assert_cmpuint (o.n_steps, >=, 2);
+  g_assert_cmpuint (o.position, ==, 1);
+
+  /* Every frame is in, the bar is gone, the lesson stayed where it was. */
+  g_assert_cmpuint (ms_capture_get_n_frames (capture), ==, 400 * 43);
+  g_assert_cmpuint (ms_capture_get_n_frames (capture), >, o.frames_shown);
+  g_assert_cmpstr (ms_window_get_page (o.win), ==, "session");
+  g_assert_cmpfloat (ms_session_view_get_progress (view), <, 0);
+  g_assert_cmpuint (ms_session_view_get_session (view), ==, o.session);
+  g_assert_cmpuint (ms_session_view_get_position (view), ==, 1);
+  g_assert_cmpuint (ms_session_view_get_current_step (view), ==, o.step);
+  g_assert_cmpuint (ms_session_view_get_n_steps (view), ==, 10);
+  g_assert_cmpuint (ms_packet_list_get_n_visible (ms_session_view_get_packet_list (view)), >, 0);
+
+  g_signal_handlers_disconnect_by_data (capture, &o);
+  gtk_window_destroy (win);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_bad_file (void)
 {
@@ -257,6 +392,7 @@ main (int argc, char **argv)
   else
     {
       g_test_add_func ("/app/e2e/lesson", test_lesson);
+      g_test_add_func ("/app/e2e/big-file", test_big_file);
       g_test_add_func ("/app/e2e/bad-file", test_bad_file);
       g_test_add_func ("/app/e2e/live-demo", test_live_demo);
     }

@@ -259,6 +259,19 @@ test_packet_detail (void)
   g_assert_finalize_object (capture);
 }
 
+/* The text of every cell below `w`, each followed by "|". */
+static void
+collect_cells (GtkWidget *w, GString *out)
+{
+  if (GTK_IS_INSCRIPTION (w) && gtk_widget_get_mapped (w))
+    {
+      const char *text = gtk_inscription_get_text (GTK_INSCRIPTION (w));
+      g_string_append_printf (out, "%s|", text ? text : "");
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_cells (c, out);
+}
+
 static void
 test_packet_list (void)
 {
@@ -282,6 +295,14 @@ test_packet_list (void)
   ms_packet_list_set_step_filter (list, MS_STEP_LOGIN);
   g_assert_cmpuint (ms_packet_list_get_n_visible (list), <, 43);
   run_pending ();
+  /* The rows on screen show the frames' columns. */
+  {
+    g_autoptr (GString) cells = g_string_new (NULL);
+    collect_cells (GTK_WIDGET (list), cells);
+    g_assert_nonnull (strstr (cells->str, "|IMAP|"));
+    g_assert_nonnull (strstr (cells->str, "|127.0.0.1:"));
+    g_assert_nonnull (strstr (cells->str, "|Log in|"));
+  }
 
   gtk_window_set_child (GTK_WINDOW (win), NULL);
   gtk_window_destroy (GTK_WINDOW (win));
