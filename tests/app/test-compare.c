@@ -10,7 +10,6 @@
  * (and compare-dark.png). */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
@@ -19,6 +18,7 @@
 #include "mailscope/ms-packet.h"
 #include "mailscope/ms-pipeline.h"
 #include "mailscope/ms-source.h"
+#include "app-test-util.h"
 #include "ms-application.h"
 #include "ms-compare-view.h"
 #include "ms-window-private.h"
@@ -26,43 +26,6 @@
 /* Seconds a capture may take to load, or the demo to run, before failing:
  * loopback only, but a loaded machine gets plenty of slack. */
 #define COMPARE_TIMEOUT 180
-
-static MsApplication *app;
-
-static void
-spin_until_idle (void)
-{
-  while (g_main_context_pending (NULL))
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
-spin_for (gint64 usec)
-{
-  gint64 until = g_get_monotonic_time () + usec;
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-/* Waits for one of two pages (b may be NULL); returns the one shown. */
-static const char *
-wait_for_page (MsWindow *win, const char *a, const char *b)
-{
-  gint64 end = g_get_monotonic_time () + COMPARE_TIMEOUT * G_USEC_PER_SEC;
-
-  while (g_strcmp0 (ms_window_get_page (win), a) != 0
-         && (b == NULL || g_strcmp0 (ms_window_get_page (win), b) != 0))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  spin_until_idle ();
-  return ms_window_get_page (win);
-}
 
 static void
 wait_until_ready (MsCompareView *view)
@@ -75,7 +38,7 @@ wait_until_ready (MsCompareView *view)
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
-  spin_until_idle ();
+  app_test_spin ();
 }
 
 static gboolean
@@ -201,26 +164,6 @@ check_view_matches (MsCompareView *view, MsCompare *core)
     }
 }
 
-/* Renders the window as it is on screen into a PNG. */
-static void
-save_screenshot (GtkWidget *win, const char *path)
-{
-  int w = gtk_widget_get_width (win), h = gtk_widget_get_height (win);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (win);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  GskRenderNode *node;
-  GdkTexture *texture;
-
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (win)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
-}
-
 /* The button of the evidence line citing `frame`, or NULL. */
 static GtkWidget *
 find_frame_button (GtkWidget *widget, guint frame)
@@ -237,21 +180,6 @@ find_frame_button (GtkWidget *widget, guint frame)
   return NULL;
 }
 
-static MsWindow *
-open_sample (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", name, NULL);
-  GFile *files[1];
-  GtkWindow *win;
-
-  files[0] = g_file_new_for_path (path);
-  g_application_open (G_APPLICATION (app), files, 1, "");
-  g_object_unref (files[0]);
-  win = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (MS_IS_WINDOW (win));
-  return MS_WINDOW (win);
-}
-
 /* --- tests ------------------------------------------------------------------ */
 
 static void
@@ -260,11 +188,11 @@ test_open_capture (void)
   g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples",
                                             "demo-compare.pcap", NULL);
   g_autoptr (MsCompare) core = core_compare (path);
-  MsWindow *win = open_sample ("demo-compare.pcap");
+  MsWindow *win = app_test_open_sample ("demo-compare.pcap");
   MsCompareView *view = ms_window_get_compare_view (win);
   const char *shot_dir = g_getenv ("MS_SCREENSHOT_DIR");
 
-  g_assert_cmpstr (wait_for_page (win, "session", NULL), ==, "session");
+  g_assert_cmpstr (app_test_wait_for_page (win, "session", NULL, COMPARE_TIMEOUT), ==, "session");
   g_assert_false (compare_shown (win));
   g_assert_true (ms_compare_view_can_compare (ms_window_get_capture (win)));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (
@@ -285,12 +213,12 @@ test_open_capture (void)
     {
       g_autofree char *png = g_build_filename (shot_dir, "compare.png", NULL);
       g_autofree char *dark = g_build_filename (shot_dir, "compare-dark.png", NULL);
-      spin_for (G_USEC_PER_SEC / 2);
-      save_screenshot (GTK_WIDGET (win), png);
+      app_test_run_for (500);
+      app_test_save_screenshot (GTK_WIDGET (win), png);
       g_test_message ("screenshot: %s", png);
       g_object_set (win, "dark", TRUE, NULL);
-      spin_for (G_USEC_PER_SEC / 2);
-      save_screenshot (GTK_WIDGET (win), dark);
+      app_test_run_for (500);
+      app_test_save_screenshot (GTK_WIDGET (win), dark);
       g_object_set (win, "dark", FALSE, NULL);
       /* and the comparison points, further down */
       {
@@ -299,8 +227,8 @@ test_open_capture (void)
         GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (sw);
         g_autofree char *points = g_build_filename (shot_dir, "compare-points.png", NULL);
         gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
-        spin_for (G_USEC_PER_SEC / 2);
-        save_screenshot (GTK_WIDGET (win), points);
+        app_test_run_for (500);
+        app_test_save_screenshot (GTK_WIDGET (win), points);
         gtk_adjustment_set_value (adj, 0);
       }
     }
@@ -336,7 +264,7 @@ test_open_capture (void)
     button = find_frame_button (GTK_WIDGET (view), frame);
     g_assert_nonnull (button);
     g_signal_emit_by_name (button, "clicked");
-    spin_until_idle ();
+    app_test_spin ();
     g_assert_cmpstr (ms_window_get_page (win), ==, "session");
     g_assert_false (compare_shown (win));
     g_assert_cmpuint (ms_session_view_get_session (session), ==, pop3);
@@ -353,13 +281,13 @@ test_open_capture (void)
     ms_window_open_file (win, file);
   }
   g_assert_false (compare_shown (win));
-  g_assert_cmpstr (wait_for_page (win, "session", NULL), ==, "session");
+  g_assert_cmpstr (app_test_wait_for_page (win, "session", NULL, COMPARE_TIMEOUT), ==, "session");
   g_assert_false (ms_compare_view_can_compare (ms_window_get_capture (win)));
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (win), "view.compare", NULL)
                   && compare_shown (win));
   g_assert_cmpstr (ms_window_get_page (win), ==, "session");
   gtk_window_destroy (GTK_WINDOW (win));
-  spin_until_idle ();
+  app_test_spin ();
 }
 
 /* The start page's button runs the real lab and shows the comparison of
@@ -367,7 +295,7 @@ test_open_capture (void)
 static void
 test_compare_demo (void)
 {
-  MsWindow *win = ms_window_new (GTK_APPLICATION (app));
+  MsWindow *win = ms_window_new (GTK_APPLICATION (app_test_get_app ()));
   MsCompareView *view = ms_window_get_compare_view (win);
   MsCompare *cmp;
   const MsCompareMeasures *mi, *mp;
@@ -379,7 +307,7 @@ test_compare_demo (void)
   gtk_window_present (GTK_WINDOW (win));
   g_assert_cmpstr (ms_window_get_page (win), ==, "start");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.compare-demo", NULL));
-  page = wait_for_page (win, "compare", "error");
+  page = app_test_wait_for_page (win, "compare", "error", COMPARE_TIMEOUT);
   if (g_strcmp0 (page, "error") == 0)
     {
       /* No capture permission here: the page says why, and that is all
@@ -414,32 +342,16 @@ test_compare_demo (void)
     check_view_matches (view, core);
   }
   gtk_window_destroy (GTK_WINDOW (win));
-  spin_until_idle ();
+  app_test_spin ();
   g_main_context_release (NULL);
 }
 
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
-  int rc;
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  g_application_hold (G_APPLICATION (app));
+  app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/compare/open-capture", test_open_capture);
   g_test_add_func ("/app/compare/demo", test_compare_demo);
-  rc = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
-  return rc;
+  return app_test_run ();
 }

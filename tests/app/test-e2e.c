@@ -5,7 +5,6 @@
  * capture. */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
@@ -13,44 +12,13 @@
 
 #include "mailscope/ms-source.h"
 #include "mailscope/ms-lesson.h"
+#include "app-test-util.h"
 #include "ms-application.h"
 #include "ms-window.h"
 #include "ms-session-view.h"
 
 /* Seconds to wait for a capture to load before failing. */
 #define E2E_TIMEOUT 30
-
-static MsApplication *app;
-
-static void
-wait_for_page (MsWindow *win, const char *page)
-{
-  gint64 end = g_get_monotonic_time () + E2E_TIMEOUT * G_USEC_PER_SEC;
-
-  while (g_strcmp0 (ms_window_get_page (win), page) != 0)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  while (g_main_context_pending (NULL))
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static MsWindow *
-open_sample (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", name, NULL);
-  GFile *files[1];
-  GtkWindow *win;
-
-  files[0] = g_file_new_for_path (path);
-  g_application_open (G_APPLICATION (app), files, 1, "");
-  g_object_unref (files[0]);
-  win = gtk_application_get_active_window (GTK_APPLICATION (app));
-  g_assert_true (MS_IS_WINDOW (win));
-  return MS_WINDOW (win);
-}
 
 static guint
 visible_rows (MsSessionView *view)
@@ -67,7 +35,7 @@ arrows (MsSessionView *view)
 static void
 test_lesson (void)
 {
-  MsWindow *win = open_sample ("imap-idle-partial.pcap");
+  MsWindow *win = app_test_open_sample ("imap-idle-partial.pcap");
   MsSessionView *view;
   g_autofree char *dir = g_dir_make_tmp ("ms-e2e-XXXXXX", NULL);
   g_autofree char *png = g_build_filename (dir, "diagram.png", NULL);
@@ -79,7 +47,7 @@ test_lesson (void)
   };
 
   g_assert_cmpstr (ms_window_get_page (win), ==, "loading");
-  wait_for_page (win, "session");
+  app_test_wait_for_page (win, "session", NULL, E2E_TIMEOUT);
   view = ms_window_get_session_view (win);
   n = ms_session_view_get_n_steps (view);
   g_assert_cmpuint (n, ==, G_N_ELEMENTS (expected));
@@ -237,7 +205,7 @@ test_big_file (void)
   g_autofree char *dir = g_dir_make_tmp ("ms-e2e-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "repeated.pcap", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
-  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
+  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app_test_get_app ())));
   BigOpen o = { MS_WINDOW (win) };
   gint64 end = g_get_monotonic_time () + E2E_TIMEOUT * G_USEC_PER_SEC;
   MsSessionView *view = ms_window_get_session_view (o.win);
@@ -293,9 +261,9 @@ test_bad_file (void)
 {
   g_autofree char *path = g_build_filename (g_getenv ("MS_SOURCE_ROOT"), "samples", "README.md", NULL);
   g_autoptr (GError) error = NULL;
-  MsWindow *win = open_sample ("README.md");
+  MsWindow *win = app_test_open_sample ("README.md");
 
-  wait_for_page (win, "error");
+  app_test_wait_for_page (win, "error", NULL, E2E_TIMEOUT);
   g_assert_null (ms_source_open_file (path, &error));
   g_assert_cmpstr (ms_capture_get_error (ms_window_get_capture (win)), ==, error->message);
   /* Nothing to step through or export. */
@@ -311,7 +279,7 @@ test_bad_file (void)
 static void
 test_live_demo (void)
 {
-  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
+  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app_test_get_app ())));
   MsWindow *mw = MS_WINDOW (win);
   gint64 end = g_get_monotonic_time () + 4 * E2E_TIMEOUT * G_USEC_PER_SEC;
 
@@ -358,8 +326,8 @@ test_chinese (void)
   MsWindow *win;
   MsSessionView *view;
 
-  win = open_sample ("imap-idle-partial.pcap");
-  wait_for_page (win, "session");
+  win = app_test_open_sample ("imap-idle-partial.pcap");
+  app_test_wait_for_page (win, "session", NULL, E2E_TIMEOUT);
   view = ms_window_get_session_view (win);
   /* The narration and the window's own strings come translated. */
   g_assert_cmpstr (ms_lesson_step_title (MS_STEP_LOGIN), !=, "Log in");
@@ -374,18 +342,7 @@ test_chinese (void)
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
-  int rc;
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  g_application_hold (G_APPLICATION (app));
+  app_test_init (&argc, &argv);
 
   if (g_str_has_prefix (g_getenv ("LANGUAGE") ? g_getenv ("LANGUAGE") : "", "zh"))
     g_test_add_func ("/app/e2e/chinese", test_chinese);
@@ -396,10 +353,5 @@ main (int argc, char **argv)
       g_test_add_func ("/app/e2e/bad-file", test_bad_file);
       g_test_add_func ("/app/e2e/live-demo", test_live_demo);
     }
-  rc = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
-  return rc;
+  return app_test_run ();
 }

@@ -6,54 +6,17 @@
  * refuses a plaintext LOGIN once TLS is required. */
 #include "config.h"
 
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "app-test-util.h"
 #include "ms-application.h"
 #include "ms-lab-panel.h"
 #include "ms-window.h"
 
 /* A fail-safe for each wait; a passing run is much faster. */
 #define LAB_TIMEOUT_S 90
-
-static MsApplication *app;
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main loop until cond(data) holds. */
-static void
-wait_for (Condition cond, gpointer data, const char *what)
-{
-  gint64 end = g_get_monotonic_time () + LAB_TIMEOUT_S * G_USEC_PER_SEC;
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        g_error ("gave up waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-/* Lets the window draw for a while (screenshots only). */
-static void
-pause_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static void
-settle (void)
-{
-  while (g_main_context_pending (NULL))
-    g_main_context_iteration (NULL, FALSE);
-}
 
 static gboolean
 is_running (gpointer panel)
@@ -103,7 +66,7 @@ static void
 wait_log (MsLabPanel *panel, const char *needle, guint count)
 {
   LogWait w = { panel, needle, count };
-  wait_for (log_has, &w, needle);
+  app_test_wait_until (log_has, &w, LAB_TIMEOUT_S, needle);
 }
 
 typedef struct {
@@ -174,7 +137,7 @@ client_done (gpointer data)
 static int
 client_finish (Client *c, char **out)
 {
-  wait_for (client_done, c, "the IMAP client");
+  app_test_wait_until (client_done, c, LAB_TIMEOUT_S, "the IMAP client");
   int status = g_subprocess_get_exit_status (c->proc);
   g_test_message ("client: %s", c->out);
   *out = c->out;
@@ -194,7 +157,7 @@ run_client (const char *mode, guint16 port, const char *user, const char *passwo
 static MsLabPanel *
 find_panel (void)
 {
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app_test_get_app ())); l; l = l->next)
     if (MS_IS_LAB_PANEL (l->data))
       return l->data;
   return NULL;
@@ -204,22 +167,6 @@ static void
 activate (MsLabPanel *panel, const char *action)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), action, NULL));
-}
-
-static void
-save_screenshot (GtkWidget *win, const char *path)
-{
-  int w = gtk_widget_get_width (win), h = gtk_widget_get_height (win);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (win);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GdkTexture *texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (win)),
-                                                     node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
 }
 
 /* The file in the account's INBOX (new/ or cur/) whose text has `needle`. */
@@ -286,7 +233,7 @@ check_ports (MsLabPanel *panel)
 static void
 test_panel (void)
 {
-  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app)));
+  GtkWindow *win = GTK_WINDOW (ms_window_new (GTK_APPLICATION (app_test_get_app ())));
   gtk_window_present (win);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "lab.panel", NULL));
   MsLabPanel *panel = find_panel ();
@@ -298,13 +245,13 @@ test_panel (void)
   /* Stopped: no port is shown. */
   g_assert_cmpstr (ms_lab_panel_get_port_text (panel, MS_LAB_IMAP), ==, "—");
   activate (panel, "lab-panel.start");
-  wait_for (is_running, panel, "the server to start");
-  settle ();
+  app_test_wait_until (is_running, panel, LAB_TIMEOUT_S, "the server to start");
+  app_test_spin ();
   check_ports (panel);
   guint16 imap = ms_lab_runner_port (runner, MS_LAB_IMAP, NULL);
 
   /* The sample account's INBOX is listed. */
-  wait_for (count_positive, messages, "the INBOX");
+  app_test_wait_until (count_positive, messages, LAB_TIMEOUT_S, "the INBOX");
   guint before = g_list_model_get_n_items (messages);
 
   /* A real client's LOGIN appears in the command log, password masked. */
@@ -323,7 +270,7 @@ test_panel (void)
   wait_log (panel, "+ idling", idling + 1);
   activate (panel, "lab-panel.deliver");
   CountWait cw = { messages, before + 1 };
-  wait_for (count_is, &cw, "the delivered message in the list");
+  app_test_wait_until (count_is, &cw, LAB_TIMEOUT_S, "the delivered message in the list");
   g_autoptr (MsLabMessageItem) last = g_list_model_get_item (messages, before);
   g_autofree char *subject = g_strdup_printf (_("Lab message %u"), 1);
   g_assert_cmpstr (ms_lab_message_item_get_subject (last), ==, subject);
@@ -340,7 +287,7 @@ test_panel (void)
   activate (panel, "lab-panel.attachment");
   activate (panel, "lab-panel.deliver");
   CountWait cw2 = { messages, before + 2 };
-  wait_for (count_is, &cw2, "the message with an attachment");
+  app_test_wait_until (count_is, &cw2, LAB_TIMEOUT_S, "the message with an attachment");
   g_autofree char *with_file = find_on_disk (panel, "student", "timetable.csv");
   g_assert_nonnull (with_file);
   g_assert_nonnull (strstr (with_file, "Content-Type: multipart/mixed"));
@@ -355,7 +302,7 @@ test_panel (void)
   g_assert_cmpint (run_client ("login", imap, "guest", "letmein", &out), ==, 0);
   g_assert_true (g_str_has_prefix (out, "OK"));
   ms_lab_panel_select_account (panel, "guest");
-  wait_for (count_positive, messages, "the guest's INBOX");
+  app_test_wait_until (count_positive, messages, LAB_TIMEOUT_S, "the guest's INBOX");
 
   /* Require TLS: a plaintext LOGIN is refused. */
   activate (panel, "lab-panel.require-tls");
@@ -368,34 +315,34 @@ test_panel (void)
   if (g_getenv ("MS_SCREENSHOT_DIR"))
     {
       ms_lab_panel_select_account (panel, "student");
-      wait_for (count_positive, messages, "the INBOX");
+      app_test_wait_until (count_positive, messages, LAB_TIMEOUT_S, "the INBOX");
       /* The four toasts time out first, one after the other (they would
        * hide the log). */
-      pause_ms (4 * 5000 + 1000);
+      app_test_run_for (4 * 5000 + 1000);
       g_autofree char *path = g_build_filename (g_getenv ("MS_SCREENSHOT_DIR"), "lab-panel.png",
                                                 NULL);
-      save_screenshot (GTK_WIDGET (panel), path);
+      app_test_save_screenshot (GTK_WIDGET (panel), path);
       g_test_message ("screenshot: %s", path);
       AdwStyleManager *style = adw_style_manager_get_default ();
       adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-      pause_ms (500);
+      app_test_run_for (500);
       g_free (path);
       path = g_build_filename (g_getenv ("MS_SCREENSHOT_DIR"), "lab-panel-dark.png", NULL);
-      save_screenshot (GTK_WIDGET (panel), path);
+      app_test_save_screenshot (GTK_WIDGET (panel), path);
       adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
       /* Tall enough for the accounts (a larger Xvfb screen shows them). */
       gtk_window_set_default_size (GTK_WINDOW (panel), 1200, 1150);
-      pause_ms (500);
+      app_test_run_for (500);
       g_free (path);
       path = g_build_filename (g_getenv ("MS_SCREENSHOT_DIR"), "lab-panel-tall.png", NULL);
-      save_screenshot (GTK_WIDGET (panel), path);
+      app_test_save_screenshot (GTK_WIDGET (panel), path);
     }
 
   /* TLS off restarts the server without IMAPS and POP3S, and lifts the
    * requirement (no password could pass otherwise). */
   activate (panel, "lab-panel.tls");
-  wait_for (restarted_without_tls, panel, "the restart without TLS");
-  settle ();
+  app_test_wait_until (restarted_without_tls, panel, LAB_TIMEOUT_S, "the restart without TLS");
+  app_test_spin ();
   g_assert_cmpuint (ms_lab_runner_port (runner, MS_LAB_IMAPS, NULL), ==, 0);
   g_assert_cmpstr (ms_lab_panel_get_port_text (panel, MS_LAB_IMAPS), ==, "—");
   imap = ms_lab_runner_port (runner, MS_LAB_IMAP, NULL);
@@ -425,39 +372,26 @@ test_panel (void)
   activate (panel, "lab-panel.clear-log");
   g_assert_cmpuint (ms_lab_panel_get_log_lines (panel), ==, 0);
   activate (panel, "lab-panel.stop");
-  wait_for (is_stopped, panel, "the server to stop");
+  app_test_wait_until (is_stopped, panel, LAB_TIMEOUT_S, "the server to stop");
   gtk_window_destroy (win);
-  settle ();
+  app_test_spin ();
   g_assert_null (find_panel ());
 }
 
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
   /* A data directory of its own: the panel's Maildirs start from the
    * samples on every run. */
   GError *error = NULL;
   g_autofree char *data_home = g_dir_make_tmp ("ms-lab-panel-XXXXXX", &error);
   g_assert_no_error (error);
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  g_application_hold (G_APPLICATION (app));
+  app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/lab-panel/server", test_panel);
-  int rc = g_test_run ();
+  int rc = app_test_run ();
 
-  g_application_release (G_APPLICATION (app));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
   g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", data_home);
   if (system (rm) != 0)
     g_printerr ("could not remove %s\n", data_home);

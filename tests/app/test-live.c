@@ -16,13 +16,13 @@
  * step-mode demo are saved there as PNG files. */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
 
 #include "lab/ms-demo.h"
 #include "lab/ms-lab-server.h"
+#include "app-test-util.h"
 #include "ms-application.h"
 #include "ms-capture-dialog.h"
 #include "ms-window-private.h"
@@ -31,79 +31,25 @@
  * not. */
 #define LIVE_TIMEOUT 120
 
-static MsApplication *app;
-
-static void
-spin (void)
-{
-  while (g_main_context_pending (NULL))
-    g_main_context_iteration (NULL, FALSE);
-}
-
-typedef gboolean (*Cond) (gpointer data);
-
-/* Runs the main loop until cond holds; fails after LIVE_TIMEOUT. */
-static void
-wait_until (Cond cond, gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + LIVE_TIMEOUT * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  spin ();
-}
-
-/* Runs the main loop for `ms` milliseconds. */
-static void
-run_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
 static void
 screenshot (GtkWidget *widget, const char *name)
 {
   const char *dir = g_getenv ("MS_SCREENSHOT_DIR");
   g_autofree char *path = NULL;
-  GtkSnapshot *snap;
-  GskRenderNode *node;
-  GskRenderer *renderer;
-  GdkTexture *texture;
-  int w, h;
 
   if (dir == NULL)
     return;
-  run_for (300);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  snap = gtk_snapshot_new ();
-  gdk_paintable_snapshot (gtk_widget_paintable_new (widget), snap, w, h);
-  node = gtk_snapshot_free_to_node (snap);
-  if (node == NULL)
-    return;
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  app_test_run_for (300);
   path = g_build_filename (dir, name, NULL);
-  gdk_texture_save_to_png (texture, path);
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
+  app_test_save_screenshot (widget, path);
 }
 
 static MsWindow *
 new_window (void)
 {
-  MsWindow *win = ms_window_new (GTK_APPLICATION (app));
+  MsWindow *win = ms_window_new (GTK_APPLICATION (app_test_get_app ()));
   gtk_window_present (GTK_WINDOW (win));
-  spin ();
+  app_test_spin ();
   return win;
 }
 
@@ -195,7 +141,7 @@ test_capture_lo (void)
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (r.win), "capture.live-start",
                                              "(ss)", "lo", filter));
-  wait_until (opened_or_failed, &r);
+  app_test_wait_until (opened_or_failed, &r, LIVE_TIMEOUT, "opened or failed");
   if (!ms_window_is_live (r.win))
     {
       ms_demo_free (traffic);
@@ -209,7 +155,7 @@ test_capture_lo (void)
   g_signal_connect (c, "progress", G_CALLBACK (on_progress), &r);
 
   ms_demo_start (traffic);
-  wait_until (traffic_done, &r);
+  app_test_wait_until (traffic_done, &r, LIVE_TIMEOUT, "traffic done");
   /* Frames and events appeared while capturing, not only at the end. */
   g_assert_cmpuint (r.max_live_frames, >, 10);
   g_assert_cmpuint (r.max_live_events, >, 0);
@@ -219,7 +165,7 @@ test_capture_lo (void)
   screenshot (GTK_WIDGET (r.win), "live-capture.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (r.win), "capture.stop", NULL));
-  wait_until (capture_ended, r.win);
+  app_test_wait_until (capture_ended, r.win, LIVE_TIMEOUT, "capture ended");
   imap_port = ms_demo_port (traffic, MS_LAB_IMAP);
   dns_port = ms_demo_port (traffic, MS_LAB_DNS);
   ms_demo_free (traffic);
@@ -289,7 +235,7 @@ test_demo_steps (void)
       return;
     }
   g_assert_cmpstr (ms_window_get_page (win), ==, "session");
-  wait_until (demo_waiting_or_over, win);
+  app_test_wait_until (demo_waiting_or_over, win, LIVE_TIMEOUT, "demo waiting or over");
   g_assert_true (ms_window_live_can_next (win));
   g_assert_cmpuint (ms_window_live_announced (win), ==, 1);
   g_assert_nonnull (strstr (label_text (win, "live_step_title"),
@@ -309,13 +255,13 @@ test_demo_steps (void)
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "lesson.next", NULL));
       g_assert_false (ms_window_live_can_next (win));
       /* The client stops at its next step (or the demo ends)... */
-      wait_until (demo_waiting_or_over, win);
+      app_test_wait_until (demo_waiting_or_over, win, LIVE_TIMEOUT, "demo waiting or over");
       /* ...and the packets of the step it ran arrive. */
       if (sends)
-        wait_until (more_frames, &f);
+        app_test_wait_until (more_frames, &f, LIVE_TIMEOUT, "more frames");
       if (ms_window_get_live_demo (win) != NULL)
         {
-          run_for (200);
+          app_test_run_for (200);
           /* Exactly one step ran: one more announced, and it waits. */
           g_assert_cmpuint (ms_window_live_announced (win), ==, before + 1);
           g_assert_true (ms_window_live_can_next (win));
@@ -329,7 +275,7 @@ test_demo_steps (void)
       steps++;
       g_assert_cmpuint (steps, <, 40);
     }
-  wait_until (capture_ended, win);
+  app_test_wait_until (capture_ended, win, LIVE_TIMEOUT, "capture ended");
   /* The step list grew while stepping and the lesson is whole. */
   g_assert_cmpuint (steps, >=, 6);
   g_assert_cmpuint (max_view_steps, >=, 4);
@@ -349,11 +295,11 @@ test_open_while_live (void)
   g_autoptr (GFile) file = g_file_new_for_path (sample);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.live-demo", NULL));
-  wait_until (demo_waiting_or_over, win);
+  app_test_wait_until (demo_waiting_or_over, win, LIVE_TIMEOUT, "demo waiting or over");
   ms_window_open_file (win, file);
   g_assert_false (ms_window_is_live (win));
   g_assert_null (ms_window_get_live_demo (win));
-  wait_until (capture_ended, win);
+  app_test_wait_until (capture_ended, win, LIVE_TIMEOUT, "capture ended");
   g_assert_cmpstr (ms_window_get_page (win), ==, "session");
   g_assert_cmpstr (ms_capture_get_title (ms_window_get_capture (win)), ==,
                    "imap-idle-partial.pcap");
@@ -418,13 +364,13 @@ test_save (void)
     }
   /* Not while it runs: nothing is written. */
   gtk_widget_activate_action (GTK_WIDGET (win), "capture.save-to", "s", pcap);
-  run_for (200);
+  app_test_run_for (200);
   g_assert_false (g_file_test (pcap, G_FILE_TEST_EXISTS));
-  wait_until (capture_ended, win);
+  app_test_wait_until (capture_ended, win, LIVE_TIMEOUT, "capture ended");
   c = ms_window_get_capture (win);
   g_assert_cmpuint (ms_capture_get_n_frames (c), >, 10);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.save-to", "s", pcap));
-  wait_until (save_enabled, win);
+  app_test_wait_until (save_enabled, win, LIVE_TIMEOUT, "save enabled");
   g_assert_cmpuint (count_frames (pcap), ==, ms_capture_get_n_frames (c));
   g_assert_true (g_file_get_contents (keylog, &text, NULL, NULL));
   g_assert_nonnull (strstr (text, "CLIENT_"));
@@ -436,9 +382,9 @@ test_save (void)
     g_autoptr (GFile) file = g_file_new_for_path (sample);
     ms_window_open_file (win, file);
   }
-  wait_until (capture_ended, win);
+  app_test_wait_until (capture_ended, win, LIVE_TIMEOUT, "capture ended");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.save-to", "s", copy));
-  wait_until (save_enabled, win);
+  app_test_wait_until (save_enabled, win, LIVE_TIMEOUT, "save enabled");
   g_assert_true (g_file_get_contents (sample, &a, &la, NULL));
   g_assert_true (g_file_get_contents (copy, &b, &lb, NULL));
   g_assert_cmpmem (a, la, b, lb);
@@ -509,11 +455,11 @@ test_memory_cap (void)
       if ((i + 1) % BIG_CHUNK == 0)
         {
           w.want = i + 1;
-          wait_until (has_frames, &w);
+          app_test_wait_until (has_frames, &w, LIVE_TIMEOUT, "has frames");
         }
     }
   ms_capture_stop (c);
-  wait_until (loaded, c);
+  app_test_wait_until (loaded, c, LIVE_TIMEOUT, "loaded");
   g_assert_false (ms_capture_is_live (c));
   g_assert_cmpuint (ms_capture_get_n_frames (c), ==, n);
   g_assert_true (ms_capture_get_stats (c, &received, &dropped));
@@ -563,7 +509,7 @@ test_dialog (void)
   g_autofree char *started = NULL;
 
   gtk_window_present (GTK_WINDOW (dialog));
-  wait_until (listed, dialog);
+  app_test_wait_until (listed, dialog, LIVE_TIMEOUT, "listed");
   /* Loopback first. */
   g_assert_cmpstr (ms_capture_dialog_get_interface (dialog), ==, "lo");
   /* The mail filter is offered and compiles. */
@@ -590,7 +536,7 @@ test_permission_dialog (void)
   AdwMessageDialog *found = NULL;
 
   ms_window_show_capture_error (win, error);
-  spin ();
+  app_test_spin ();
   for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
     {
       g_autoptr (GObject) o = g_list_model_get_item (tops, i);
@@ -608,18 +554,7 @@ test_permission_dialog (void)
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
-  int rc;
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  g_application_hold (G_APPLICATION (app));
+  app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/live/dialog", test_dialog);
   g_test_add_func ("/app/live/permission-dialog", test_permission_dialog);
@@ -628,10 +563,5 @@ main (int argc, char **argv)
   g_test_add_func ("/app/live/open-while-live", test_open_while_live);
   g_test_add_func ("/app/live/save", test_save);
   g_test_add_func ("/app/live/memory-cap", test_memory_cap);
-  rc = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
-  return rc;
+  return app_test_run ();
 }

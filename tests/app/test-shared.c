@@ -9,10 +9,10 @@
  * shared.png. */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "app-test-util.h"
 #include "ms-application.h"
 #include "ms-window-private.h"
 #include "ms-shared-view.h"
@@ -21,42 +21,10 @@
  * is loopback; a loaded machine gets plenty of slack. */
 #define SHARED_TIMEOUT 180
 
-static MsApplication *app;
-
-static void
-spin_until_idle (void)
+static gboolean
+demo_over (gpointer view)
 {
-  while (g_main_context_pending (NULL))
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
-wait_while_running (MsSharedView *view)
-{
-  gint64 end = g_get_monotonic_time () + SHARED_TIMEOUT * G_USEC_PER_SEC;
-
-  while (ms_shared_view_get_running (view))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  spin_until_idle ();
-}
-
-static void
-wait_for_page (MsWindow *win, const char *page)
-{
-  gint64 end = g_get_monotonic_time () + SHARED_TIMEOUT * G_USEC_PER_SEC;
-
-  while (g_strcmp0 (ms_window_get_page (win), page) != 0
-         && g_strcmp0 (ms_window_get_page (win), "error") != 0)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  spin_until_idle ();
+  return !ms_shared_view_get_running (view);
 }
 
 /* The first line of `text` holding `needle` (ending with it when needle
@@ -95,30 +63,10 @@ column_text (MsSharedView *view, MsSharedColumn column)
   return g_string_free (s, FALSE);
 }
 
-/* Renders the window as it is on screen into a PNG. */
-static void
-save_screenshot (GtkWidget *win, const char *path)
-{
-  int w = gtk_widget_get_width (win), h = gtk_widget_get_height (win);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (win);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  GskRenderNode *node;
-  GdkTexture *texture;
-
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (win)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_object_unref (texture);
-  gsk_render_node_unref (node);
-}
-
 static void
 test_shared_demo (void)
 {
-  MsWindow *win = ms_window_new (GTK_APPLICATION (app));
+  MsWindow *win = ms_window_new (GTK_APPLICATION (app_test_get_app ()));
   MsSharedView *view = ms_window_get_shared_view (win);
   const char *shot_dir = g_getenv ("MS_SCREENSHOT_DIR");
   g_autofree char *a = NULL, *b = NULL, *pop = NULL, *summary = NULL;
@@ -137,7 +85,7 @@ test_shared_demo (void)
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (win), "capture.shared-demo", NULL)
                   && !ms_shared_view_get_running (view));
 
-  wait_while_running (view);
+  app_test_wait_until (demo_over, view, SHARED_TIMEOUT, "the shared demo to end");
   g_assert_cmpstr (ms_window_get_page (win), ==, "shared");
   g_assert_cmpuint (ms_shared_view_get_n_imap_columns (view), ==, 2);
 
@@ -226,7 +174,7 @@ test_shared_demo (void)
           g_usleep (1000);
         }
       g_autofree char *path = g_build_filename (shot_dir, "shared.png", NULL);
-      save_screenshot (GTK_WIDGET (win), path);
+      app_test_save_screenshot (GTK_WIDGET (win), path);
       g_test_message ("screenshot: %s", path);
       /* and in the dark style */
       g_object_set (win, "dark", TRUE, NULL);
@@ -238,7 +186,7 @@ test_shared_demo (void)
         }
       g_free (path);
       path = g_build_filename (shot_dir, "shared-dark.png", NULL);
-      save_screenshot (GTK_WIDGET (win), path);
+      app_test_save_screenshot (GTK_WIDGET (win), path);
       g_object_set (win, "dark", FALSE, NULL);
     }
 
@@ -247,7 +195,7 @@ test_shared_demo (void)
     {
       MsSessionView *session;
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "capture.shared-open", NULL));
-      wait_for_page (win, "session");
+      app_test_wait_for_page (win, "session", "error", SHARED_TIMEOUT);
       g_assert_cmpstr (ms_window_get_page (win), ==, "session");
       session = ms_window_get_session_view (win);
       g_assert_cmpuint (ms_session_view_get_n_steps (session), >=, 3);
@@ -262,24 +210,8 @@ test_shared_demo (void)
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("MAILSCOPE_LOCALEDIR");
-  int rc;
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ms_application_new (G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
-  g_application_hold (G_APPLICATION (app));
+  app_test_init (&argc, &argv);
 
   g_test_add_func ("/app/shared/demo", test_shared_demo);
-  rc = g_test_run ();
-
-  g_application_release (G_APPLICATION (app));
-  g_application_quit (G_APPLICATION (app));
-  g_clear_object (&app);
-  return rc;
+  return app_test_run ();
 }
