@@ -1,6 +1,7 @@
 /* ms-lab-panel.c - the lab panel window: the lab server of ms-lab-runner.c
  * made visible. Everything here runs on the GTK thread; the server runs in
- * the runner's worker and reports back in batches. */
+ * the runner's worker and reports back in batches. The command log is in
+ * ms-lab-panel-log.c. */
 #include "config.h"
 
 #include <string.h>
@@ -8,12 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ms-lab-message.h"
-#include "ms-lab-panel.h"
-
-/* The command log's columns: time, service, peer; then C:, S: or --. */
-#define LOG_META_FORMAT "%s %-5s %-21s "
-/* As wide as LOG_META_FORMAT makes them (monospace). */
-#define LOG_META_SAMPLE "00:00:00 imaps 255.255.255.255:65535 C: "
+#include "ms-lab-panel-private.h"
 
 /* --- the panel ------------------------------------------------------------ */
 
@@ -26,49 +22,6 @@ static const struct {
   { MS_LAB_POP3, "POP3" },
   { MS_LAB_POP3S, "POP3S" },
   { MS_LAB_DNS, "DNS" },
-};
-
-struct _MsLabPanel
-{
-  AdwWindow parent_instance;
-
-  /* template widgets */
-  AdwToastOverlay *toast_overlay;
-  AdwWindowTitle *window_title;
-  GtkWidget *start_button;
-  GtkWidget *stop_button;
-  AdwActionRow *status_row;
-  GtkImage *status_icon;
-  AdwPreferencesGroup *ports_group;
-  GtkWidget *require_tls_row;
-  GtkListBox *accounts_list;
-  AdwEntryRow *name_row;
-  AdwPasswordEntryRow *password_row;
-  GtkDropDown *account_dropdown;
-  GtkDropDown *folder_dropdown;
-  GtkLabel *count_label;
-  GtkStack *mailbox_stack;
-  AdwStatusPage *mailbox_status;
-  GtkColumnView *message_view;
-  GtkLabel *log_count_label;
-  GtkToggleButton *autoscroll_button;
-  GtkTextView *log_view;
-
-  /* owned */
-  MsLabRunner *runner;
-  GSimpleActionGroup *actions;
-  char *data_dir;
-  GtkStringList *accounts;       /* names, in the order added */
-  GHashTable *passwords;         /* name → password */
-  GtkStringList *folders;
-  GListStore *messages;          /* MsLabMessageItem */
-  AdwActionRow *port_rows[MS_LAB_N_SERVICES];
-  GtkLabel *port_labels[MS_LAB_N_SERVICES];
-  guint log_lines;
-  gboolean restart_pending;      /* the TLS switch changed while running */
-  gboolean updating_folders;
-  char *shown_user;              /* what the mailbox list shows */
-  char *shown_folder;
 };
 
 G_DEFINE_FINAL_TYPE (MsLabPanel, ms_lab_panel, ADW_TYPE_WINDOW)
@@ -375,114 +328,6 @@ deliver_action (GSimpleAction *action, GVariant *param, gpointer data)
                          action_state (self, "attachment"));
 }
 
-/* --- the command log ------------------------------------------------------ */
-
-/* Client text with control characters shown as '?' and long lines cut. */
-static void
-append_clean (GString *out, const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  glong n = 0;
-  for (const char *p = valid; *p; p = g_utf8_next_char (p))
-    {
-      if (n++ >= MS_LAB_PANEL_MAX_LOG_TEXT)
-        {
-          g_string_append (out, "…");
-          return;
-        }
-      gunichar c = g_utf8_get_char (p);
-      if (c < 0x20 || c == 0x7f)
-        g_string_append_c (out, '?');
-      else
-        g_string_append_unichar (out, c);
-    }
-}
-
-/* Wrapped lines continue under the text, not under the time: the "line"
- * tag hangs them by the width of the time, service and peer columns. */
-static void
-update_hanging_indent (MsLabPanel *self)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self->log_view),
-                                                        LOG_META_SAMPLE);
-  int width;
-  pango_layout_get_pixel_size (layout, &width, NULL);
-  g_object_unref (layout);
-  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (gtk_text_view_get_buffer (self->log_view));
-  /* Pango's negative indent leaves the first line alone and indents the
-   * rest. */
-  g_object_set (gtk_text_tag_table_lookup (table, "line"), "indent", -width, NULL);
-}
-
-static void
-on_runner_log (MsLabRunner *r, MsLabLogLine *const *lines, guint n, gpointer data)
-{
-  MsLabPanel *self = data;
-  GtkTextBuffer *buf = gtk_text_view_get_buffer (self->log_view);
-  GtkTextIter end;
-  update_hanging_indent (self);
-  for (guint i = 0; i < n; i++)
-    {
-      const MsLabLogLine *l = lines[i];
-      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (l->time / G_USEC_PER_SEC);
-      g_autofree char *stamp = dt ? g_date_time_format (dt, "%H:%M:%S") : g_strdup ("");
-      g_autofree char *meta = g_strdup_printf (LOG_META_FORMAT, stamp, l->service, l->peer);
-      const char *tag = l->who == 'C' ? "C: " : l->who == 'S' ? "S: " : "-- ";
-      GString *text = g_string_new (tag);
-      append_clean (text, l->text);
-      g_string_append_c (text, '\n');
-      gtk_text_buffer_get_end_iter (buf, &end);
-      gtk_text_buffer_insert_with_tags_by_name (buf, &end, meta, -1, "meta", "line", NULL);
-      gtk_text_buffer_insert_with_tags_by_name (buf, &end, text->str, (int) text->len,
-                                                l->who == 'C'   ? "client"
-                                                : l->who == 'S' ? "server"
-                                                                : "remark",
-                                                "line", NULL);
-      g_string_free (text, TRUE);
-      self->log_lines++;
-    }
-  if (self->log_lines > MS_LAB_PANEL_MAX_LOG_LINES)
-    {
-      GtkTextIter start, cut;
-      gtk_text_buffer_get_start_iter (buf, &start);
-      gtk_text_buffer_get_iter_at_line (buf, &cut,
-                                        (int) (self->log_lines - MS_LAB_PANEL_MAX_LOG_LINES));
-      gtk_text_buffer_delete (buf, &start, &cut);
-      self->log_lines = MS_LAB_PANEL_MAX_LOG_LINES;
-    }
-  g_autofree char *count = g_strdup_printf (ngettext ("%u line", "%u lines", self->log_lines),
-                                            self->log_lines);
-  gtk_label_set_text (self->log_count_label, count);
-}
-
-/* Auto-scroll follows the end of the log as the view grows. The
- * adjustment is moved directly once the new lines are laid out, rather
- * than through gtk_text_view_scroll_to_mark(), which leaves a pending
- * scroll behind when the window closes meanwhile. */
-static void
-on_log_adjustment_changed (GtkAdjustment *adj, MsLabPanel *self)
-{
-  if (gtk_toggle_button_get_active (self->autoscroll_button))
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj)
-                                     - gtk_adjustment_get_page_size (adj));
-}
-
-static void
-on_autoscroll_toggled (GtkToggleButton *button, MsLabPanel *self)
-{
-  on_log_adjustment_changed (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->log_view)),
-                             self);
-}
-
-static void
-clear_log_action (GSimpleAction *action, GVariant *param, gpointer data)
-{
-  MsLabPanel *self = data;
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->log_view), "", 0);
-  self->log_lines = 0;
-  gtk_label_set_text (self->log_count_label, "");
-}
-
 /* --- start and stop ------------------------------------------------------- */
 
 static void
@@ -607,23 +452,6 @@ build_port_rows (MsLabPanel *self)
 }
 
 static void
-build_log_tags (MsLabPanel *self)
-{
-  GtkTextBuffer *buf = gtk_text_view_get_buffer (self->log_view);
-  /* Grey reads on light and dark backgrounds alike. */
-  GdkRGBA grey = { 0.5, 0.5, 0.5, 1.0 };
-  gtk_text_buffer_create_tag (buf, "meta", "foreground-rgba", &grey, NULL);
-  gtk_text_buffer_create_tag (buf, "client", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buf, "server", NULL);
-  gtk_text_buffer_create_tag (buf, "line", NULL);
-  gtk_text_buffer_create_tag (buf, "remark", "style", PANGO_STYLE_ITALIC, "foreground-rgba",
-                              &grey, NULL);
-  g_signal_connect (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->log_view)), "changed",
-                    G_CALLBACK (on_log_adjustment_changed), self);
-  g_signal_connect (self->autoscroll_button, "toggled", G_CALLBACK (on_autoscroll_toggled), self);
-}
-
-static void
 ms_lab_panel_dispose (GObject *object)
 {
   MsLabPanel *self = MS_LAB_PANEL (object);
@@ -693,7 +521,7 @@ static const GActionEntry panel_actions[] = {
   { "deliver", deliver_action, NULL, NULL, NULL, { 0 } },
   { "add-account", add_account_action, NULL, NULL, NULL, { 0 } },
   { "remove-account", remove_account_action, "s", NULL, NULL, { 0 } },
-  { "clear-log", clear_log_action, NULL, NULL, NULL, { 0 } },
+  { "clear-log", ms_lab_panel_clear_log_action, NULL, NULL, NULL, { 0 } },
   { "tls", NULL, NULL, "true", tls_changed, { 0 } },
   { "require-tls", NULL, NULL, "false", require_tls_changed, { 0 } },
   { "attachment", NULL, NULL, "false", NULL, { 0 } },
@@ -705,7 +533,7 @@ ms_lab_panel_init (MsLabPanel *self)
   static const MsLabRunnerCallbacks callbacks = {
     .started = on_runner_started,
     .stopped = on_runner_stopped,
-    .log = on_runner_log,
+    .log = ms_lab_panel_on_runner_log,
     .mailbox = on_runner_mailbox,
     .notice = on_runner_notice,
   };
@@ -725,7 +553,7 @@ ms_lab_panel_init (MsLabPanel *self)
   gtk_widget_insert_action_group (GTK_WIDGET (self), "lab-panel", G_ACTION_GROUP (self->actions));
 
   build_port_rows (self);
-  build_log_tags (self);
+  ms_lab_panel_build_log_tags (self);
   GtkSelectionModel *selection = GTK_SELECTION_MODEL (
     gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->messages))));
   gtk_column_view_set_model (self->message_view, selection);
@@ -763,21 +591,6 @@ const char *
 ms_lab_panel_get_port_text (MsLabPanel *self, MsLabService svc)
 {
   return (guint) svc < MS_LAB_N_SERVICES ? gtk_label_get_text (self->port_labels[svc]) : NULL;
-}
-
-char *
-ms_lab_panel_get_log_text (MsLabPanel *self)
-{
-  GtkTextBuffer *buf = gtk_text_view_get_buffer (self->log_view);
-  GtkTextIter start, end;
-  gtk_text_buffer_get_bounds (buf, &start, &end);
-  return gtk_text_buffer_get_text (buf, &start, &end, FALSE);
-}
-
-guint
-ms_lab_panel_get_log_lines (MsLabPanel *self)
-{
-  return self->log_lines;
 }
 
 GListModel *

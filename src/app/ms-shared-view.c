@@ -1,7 +1,9 @@
 /* ms-shared-view.c - the shared-mailbox demo as it happens: one transcript
  * column per IMAP client, the change client B makes and the update the
  * server pushes to client A during IDLE marked and linked, and a narrower
- * column with the POP3 pair and the maildrop lock's refusal. */
+ * column with the POP3 pair and the maildrop lock's refusal. The widget
+ * takes the demo's callbacks and decides what each line is; the columns'
+ * text and tags are written by ms-shared-column.c. */
 #include "config.h"
 
 #include <string.h>
@@ -10,254 +12,14 @@
 
 #include "mailscope/ms-lesson.h"
 #include "ms-app-resources.h"
-#include "ms-ladder.h"
 #include "ms-shared-change.h"
-#include "ms-shared-view.h"
-
-/* What a client of the demo is in the view. */
-typedef enum {
-  ROLE_NONE,
-  ROLE_A,            /* first IMAP client: waits in IDLE */
-  ROLE_B,            /* second IMAP client: changes the mailbox */
-  ROLE_POP_HOLDER,   /* first POP3 client: holds the maildrop lock */
-  ROLE_POP_OTHER,    /* second POP3 client: refused */
-} Role;
-
-typedef struct {
-  GtkTextView *view;
-  GtkTextBuffer *buffer;
-  GtkTextMark *end;       /* follows the last line while the demo runs */
-  GtkTextMark *first;     /* the first marked line, shown when it ends */
-} Column;
-
-struct _MsSharedView
-{
-  GtkWidget parent_instance;
-
-  /* template widgets */
-  GtkLabel *status_label;
-  GtkSpinner *spinner;
-  GtkWidget *open_button;
-  GtkWidget *run_button;
-  GtkBox *links_box;
-  GtkLabel *links_placeholder;
-  GtkWidget *column_a;
-  GtkWidget *column_b;
-  GtkWidget *column_pop;
-  GtkLabel *title_a;
-  GtkLabel *state_a;
-  GtkLabel *title_b;
-  GtkLabel *state_b;
-  GtkLabel *state_pop;
-  GtkTextView *view_a;
-  GtkTextView *view_b;
-  GtkTextView *view_pop;
-  GtkTextBuffer *buffer_a;
-  GtkTextBuffer *buffer_b;
-  GtkTextBuffer *buffer_pop;
-  GtkLabel *refusal_label;
-
-  /* owned */
-  Column columns[MS_SHARED_N_COLUMNS];
-  GArray *roles;            /* Role per run index */
-  GPtrArray *changes;       /* MsSharedChange * */
-  GPtrArray *summary;       /* char *: one sentence per pushed update */
-  char *refusal;
-  gint64 start_time;
-  guint64 packets;
-  guint n_pushed;
-  guint n_linked;
-  guint pushed_seen;        /* client A's pushed lines already shown */
-  guint last_pop_run;       /* run whose heading column POP3 showed last */
-  gboolean pop_login_sent;  /* the holder sent its password: its next +OK locks */
-  gboolean lock_marked;
-  gboolean running;
-  gboolean mask;
-  gboolean capturing;
-  guint scroll_source;      /* pending scroll_to_marks */
-};
+#include "ms-shared-view-private.h"
 
 G_DEFINE_FINAL_TYPE (MsSharedView, ms_shared_view, GTK_TYPE_WIDGET)
 
-/* Marker colours: white text on these reads in light and dark styles. */
-#define MS_SHARED_CHANGE_COLOR "#c64600"
-#define MS_SHARED_PUSHED_COLOR "#26a269"
-#define MS_SHARED_LOCK_COLOR "#986a44"
-#define MS_SHARED_REFUSAL_COLOR "#c01c28"
-#define MS_SHARED_A_COLOR "#1c71d8"
-#define MS_SHARED_B_COLOR "#9141ac"
 /* The columns scroll to their marked lines this long after the demo ended:
  * by then the last lines and the state labels have been laid out. */
 #define MS_SHARED_SCROLL_DELAY_MS 150
-
-/* ---------------------------------------------------------------------- */
-/* Text tags                                                              */
-
-/* Sets the colours that depend on the light or dark style. */
-static void
-update_tag_colors (MsSharedView *self)
-{
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  const char *client = dark ? "#78aeed" : "#1c71d8";
-  const char *server = dark ? "#ff7b63" : "#c01c28";
-  const char *meta = dark ? "#9a9996" : "#77767b";
-  double alpha = dark ? 0.28 : 0.18;
-
-  for (guint i = 0; i < MS_SHARED_N_COLUMNS; i++)
-    {
-      GtkTextTagTable *table = gtk_text_buffer_get_tag_table (self->columns[i].buffer);
-      static const struct {
-        const char *tag, *light, *dark;
-      } backgrounds[] = {
-        { "change", "#e66100", "#ffa348" },
-        { "pushed", "#2ec27e", "#57e389" },
-        { "lock", "#e5a50a", "#f6d32d" },
-        { "refusal", "#e01b24", "#f66151" },
-      };
-      g_object_set (gtk_text_tag_table_lookup (table, "client"), "foreground", client, NULL);
-      g_object_set (gtk_text_tag_table_lookup (table, "server"), "foreground", server, NULL);
-      g_object_set (gtk_text_tag_table_lookup (table, "meta"), "foreground", meta, NULL);
-      for (guint k = 0; k < G_N_ELEMENTS (backgrounds); k++)
-        {
-          GdkRGBA rgba;
-          gdk_rgba_parse (&rgba, dark ? backgrounds[k].dark : backgrounds[k].light);
-          rgba.alpha = alpha;
-          g_object_set (gtk_text_tag_table_lookup (table, backgrounds[k].tag),
-                        "paragraph-background-rgba", &rgba, NULL);
-        }
-    }
-}
-
-static void
-create_tags (GtkTextBuffer *buffer)
-{
-  gtk_text_buffer_create_tag (buffer, "client", NULL);
-  gtk_text_buffer_create_tag (buffer, "server", NULL);
-  gtk_text_buffer_create_tag (buffer, "meta", "style", PANGO_STYLE_ITALIC, NULL);
-  gtk_text_buffer_create_tag (buffer, "step", "family", "Sans", "weight", PANGO_WEIGHT_BOLD,
-                              "pixels-above-lines", 10, "pixels-below-lines", 2, NULL);
-  gtk_text_buffer_create_tag (buffer, "heading", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "pixels-above-lines", 12,
-                              "pixels-below-lines", 4, NULL);
-  gtk_text_buffer_create_tag (buffer, "change", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buffer, "pushed", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buffer, "lock", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buffer, "refusal", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-change", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_CHANGE_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-pushed", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_PUSHED_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-lock", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_LOCK_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-refusal", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_REFUSAL_COLOR, NULL);
-}
-
-/* The tag colouring a step's bullet, created on first use. */
-static const char *
-step_tag (GtkTextBuffer *buffer, MsStep step)
-{
-  static char names[MS_STEP_N][16];
-  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (buffer);
-
-  if (step >= MS_STEP_N)
-    step = MS_STEP_NONE;
-  if (names[step][0] == '\0')
-    g_snprintf (names[step], sizeof names[step], "step-%u", (guint) step);
-  if (gtk_text_tag_table_lookup (table, names[step]) == NULL)
-    gtk_text_buffer_create_tag (buffer, names[step], "foreground", ms_step_color (step), NULL);
-  return names[step];
-}
-
-/* ---------------------------------------------------------------------- */
-/* Writing to a column                                                    */
-
-static void
-append (Column *col, const char *text, const char *tag, const char *tag2)
-{
-  GtkTextIter end;
-  gtk_text_buffer_get_end_iter (col->buffer, &end);
-  gtk_text_buffer_insert_with_tags_by_name (col->buffer, &end, text, -1, tag, tag2, NULL);
-}
-
-/* Ends the line and keeps it in view while the demo runs. */
-static void
-end_line (MsSharedView *self, Column *col)
-{
-  append (col, "\n", NULL, NULL);
-  if (self->running)
-    gtk_text_view_scroll_mark_onscreen (col->view, col->end);
-}
-
-/* Remembers where the line that starts now is, if it is the column's first
- * marked one. */
-static void
-mark_first (Column *col)
-{
-  GtkTextIter end;
-  if (col->first != NULL)
-    return;
-  gtk_text_buffer_get_end_iter (col->buffer, &end);
-  col->first = gtk_text_buffer_create_mark (col->buffer, NULL, &end, TRUE);
-}
-
-/* " marker " after a line's text, kept in one piece when the line wraps:
- * no-break spaces, and word joiners between the other characters (Chinese
- * breaks between any two). */
-static void
-append_marker (Column *col, const char *marker_tag, const char *text)
-{
-  g_autofree char *padded = g_strdup_printf (" %s ", text);
-  GString *s = g_string_new (NULL);
-  for (const char *p = padded; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      if (s->len > 0 && c != ' ' && p[-1] != ' ')
-        g_string_append (s, "\u2060");
-      if (c == ' ')
-        g_string_append (s, "\u00a0");
-      else
-        g_string_append_unichar (s, c);
-    }
-  append (col, " ", NULL, NULL);
-  append (col, s->str, marker_tag, NULL);
-  g_string_free (s, TRUE);
-}
-
-/* A transcript line: "C: …" or "S: …", or an indented remark. line_tag
- * (may be NULL) highlights the whole line. */
-static void
-append_transcript (Column *col, char who, const char *text, const char *line_tag)
-{
-  g_autofree char *line = NULL;
-  if (who == 'C' || who == 'S')
-    line = g_strdup_printf ("%c: %s", who, text);
-  else
-    line = g_strdup_printf ("   %s", text);
-  append (col, line, who == 'C' ? "client" : who == 'S' ? "server" : "meta", line_tag);
-}
-
-static void
-append_heading (MsSharedView *self, Column *col, const char *badge_color, const char *badge,
-                const char *label)
-{
-  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (col->buffer);
-  g_autofree char *name = g_strdup_printf ("badge-%s", badge_color);
-  g_autofree char *padded = g_strdup_printf (" %s ", badge);
-
-  if (gtk_text_tag_table_lookup (table, name) == NULL)
-    gtk_text_buffer_create_tag (col->buffer, name, "foreground", "#ffffff", "background",
-                                badge_color, "weight", PANGO_WEIGHT_BOLD, "family", "Sans",
-                                NULL);
-  append (col, padded, "heading", name);
-  append (col, " ", "heading", NULL);
-  append (col, label, "heading", NULL);
-  end_line (self, col);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Changes and what was pushed                                            */
@@ -422,9 +184,9 @@ ms_shared_view_step (MsSharedView *self, const MsDemoRun *run, MsStep step,
   if (role == ROLE_POP_HOLDER || role == ROLE_POP_OTHER || role == ROLE_NONE)
     return;   /* the POP3 column shows the commands only */
   col = &self->columns[role == ROLE_A ? MS_SHARED_COLUMN_A : MS_SHARED_COLUMN_B];
-  append (col, "● ", "step", step_tag (col->buffer, step));
-  append (col, description, "step", NULL);
-  end_line (self, col);
+  ms_shared_column_append (col, "● ", "step", ms_shared_column_step_tag (col->buffer, step));
+  ms_shared_column_append (col, description, "step", NULL);
+  ms_shared_column_end_line (self, col);
 
   if (role == ROLE_A && step == MS_STEP_REFRESH)
     state = g_strdup (_("Waiting in IDLE: the server may speak first"));
@@ -444,18 +206,18 @@ line_b (MsSharedView *self, char who, const char *text)
 
   if (c == NULL)
     {
-      append_transcript (col, who, text, NULL);
-      end_line (self, col);
+      ms_shared_column_append_transcript (col, who, text, NULL);
+      ms_shared_column_end_line (self, col);
       return;
     }
   c->number = self->changes->len + 1;
   c->at = seconds_now (self);
   g_ptr_array_add (self->changes, c);
-  mark_first (col);
-  append_transcript (col, who, text, "change");
+  ms_shared_column_mark_first (col);
+  ms_shared_column_append_transcript (col, who, text, "change");
   g_autofree char *marker = g_strdup_printf (_("change %u"), c->number);
-  append_marker (col, "marker-change", marker);
-  end_line (self, col);
+  ms_shared_column_append_marker (col, "marker-change", marker);
+  ms_shared_column_end_line (self, col);
 }
 
 /* Client A's line: an update the server pushed during IDLE is marked and
@@ -469,8 +231,8 @@ line_a (MsSharedView *self, const MsDemoRun *run, char who, const char *text)
 
   if (!pushed)
     {
-      append_transcript (col, who, text, NULL);
-      end_line (self, col);
+      ms_shared_column_append_transcript (col, who, text, NULL);
+      ms_shared_column_end_line (self, col);
       return;
     }
   self->pushed_seen = run->pushed->len;
@@ -487,10 +249,10 @@ line_a (MsSharedView *self, const MsDemoRun *run, char who, const char *text)
     }
   else
     marker = g_strdup (_("pushed"));
-  mark_first (col);
-  append_transcript (col, who, text, "pushed");
-  append_marker (col, "marker-pushed", marker);
-  end_line (self, col);
+  ms_shared_column_mark_first (col);
+  ms_shared_column_append_transcript (col, who, text, "pushed");
+  ms_shared_column_append_marker (col, "marker-pushed", marker);
+  ms_shared_column_end_line (self, col);
   add_summary (self, c ? c->number : 0, sentence);
 }
 
@@ -508,8 +270,10 @@ line_pop (MsSharedView *self, const MsDemoRun *run, Role role, char who, const c
   if (self->last_pop_run != run->index)
     {
       self->last_pop_run = run->index;
-      append_heading (self, col, role == ROLE_POP_HOLDER ? MS_SHARED_A_COLOR : MS_SHARED_B_COLOR,
-                      role == ROLE_POP_HOLDER ? "1" : "2", run->label);
+      ms_shared_column_append_heading (self, col,
+                                       role == ROLE_POP_HOLDER ? MS_SHARED_A_COLOR
+                                                               : MS_SHARED_B_COLOR,
+                                       role == ROLE_POP_HOLDER ? "1" : "2", run->label);
     }
   if (who == 'C' && role == ROLE_POP_HOLDER
       && (g_str_has_prefix (text, "PASS") || g_str_has_prefix (text, "APOP")
@@ -520,23 +284,23 @@ line_pop (MsSharedView *self, const MsDemoRun *run, Role role, char who, const c
       && g_str_has_prefix (text, "+OK"))
     {
       self->lock_marked = TRUE;
-      mark_first (col);
-      append_transcript (col, who, text, "lock");
-      append_marker (col, "marker-lock", _("holds the lock"));
+      ms_shared_column_mark_first (col);
+      ms_shared_column_append_transcript (col, who, text, "lock");
+      ms_shared_column_append_marker (col, "marker-lock", _("holds the lock"));
       gtk_label_set_text (self->state_pop, _("Client 1 logged in: the mailbox is locked"));
     }
   else if (who == 'S' && run->refusal && g_str_equal (run->refusal, text))
     {
       g_free (self->refusal);
       self->refusal = g_strdup (text);
-      mark_first (col);
-      append_transcript (col, who, text, "refusal");
-      append_marker (col, "marker-refusal", _("refused"));
+      ms_shared_column_mark_first (col);
+      ms_shared_column_append_transcript (col, who, text, "refusal");
+      ms_shared_column_append_marker (col, "marker-refusal", _("refused"));
       gtk_label_set_text (self->state_pop, _("Client 2 was refused while client 1 held the lock"));
     }
   else
-    append_transcript (col, who, text, NULL);
-  end_line (self, col);
+    ms_shared_column_append_transcript (col, who, text, NULL);
+  ms_shared_column_end_line (self, col);
 }
 
 void
@@ -770,7 +534,7 @@ ms_shared_view_get_refusal (MsSharedView *self)
 static void
 on_dark_changed (AdwStyleManager *manager, GParamSpec *pspec, MsSharedView *self)
 {
-  update_tag_colors (self);
+  ms_shared_view_update_tag_colors (self);
 }
 
 static void
@@ -854,11 +618,11 @@ ms_shared_view_init (MsSharedView *self)
       Column *col = &self->columns[i];
       col->view = views[i];
       col->buffer = buffers[i];
-      create_tags (col->buffer);
+      ms_shared_column_create_tags (col->buffer);
       gtk_text_buffer_get_end_iter (col->buffer, &end);
       col->end = gtk_text_buffer_create_mark (col->buffer, "end", &end, FALSE);
     }
-  update_tag_colors (self);
+  ms_shared_view_update_tag_colors (self);
   g_signal_connect (adw_style_manager_get_default (), "notify::dark",
                     G_CALLBACK (on_dark_changed), self);
 

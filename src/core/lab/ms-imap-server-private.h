@@ -141,21 +141,26 @@ void ms_imap_process (ImapSession *s);
 void ms_imap_delay_reply (ImapSession *s, char *line);
 char *ms_imap_capability (ImapSession *s);
 
+/* Appends a string as quoted or literal; nstring writes NIL for NULL. */
+void ms_imap_append_string (GString *out, const char *s, gssize len);
+void ms_imap_append_nstring (GString *out, const char *s);
+
+/* The message with CRLF line ends, NULL when it cannot be read. */
+GBytes *ms_imap_read_crlf (ImapSession *s, guint32 uid);
+GBytes *ms_imap_to_crlf (GBytes *raw);
+
+/* "\Seen \Flagged" list parsing: FALSE on a malformed flag. */
+gboolean ms_imap_parse_flags (const ImapArg *a, guint *flags);
+/* "17-Jul-1996 02:44:25 -0700" */
+char *ms_imap_format_date (gint64 t);
+
+/* --- ms-imap-view.c -------------------------------------------------- */
+
 /* Sends untagged EXISTS/RECENT/FETCH/EXPUNGE for what changed in the
  * selected mailbox since the view was last synchronised. */
 void ms_imap_sync (ImapSession *s, gboolean allow_expunge);
 void ms_imap_select_box (ImapSession *s, MsHubBox *box, gboolean read_only);
 void ms_imap_deselect (ImapSession *s);
-
-/* Argument helpers: NULL/FALSE when absent or of the wrong kind. */
-ImapArg *ms_imap_arg (ImapCmd *cmd, guint i);
-gboolean ms_imap_arg_is_atom (const ImapArg *a, const char *word);
-/* An astring (atom or string); NULL otherwise. */
-const char *ms_imap_arg_astring (const ImapArg *a);
-
-/* Appends a string as quoted or literal; nstring writes NIL for NULL. */
-void ms_imap_append_string (GString *out, const char *s, gssize len);
-void ms_imap_append_nstring (GString *out, const char *s);
 
 /* Sequence sets (RFC 3501 §9 sequence-set): the views' indexes matched by
  * `set`, ascending, or NULL when it is malformed (or names a sequence number
@@ -168,14 +173,30 @@ char *ms_imap_uidset_string (const guint32 *uids, guint n);
 const MsMessage *ms_imap_view_message (ImapSession *s, guint i);
 /* Flags to show: stored ones and this session's \Recent. */
 guint ms_imap_view_flags (ImapSession *s, guint i);
-/* The message with CRLF line ends, NULL when it cannot be read. */
-GBytes *ms_imap_read_crlf (ImapSession *s, guint32 uid);
-GBytes *ms_imap_to_crlf (GBytes *raw);
 
-/* "\Seen \Flagged" list parsing: FALSE on a malformed flag. */
-gboolean ms_imap_parse_flags (const ImapArg *a, guint *flags);
-/* "17-Jul-1996 02:44:25 -0700" */
-char *ms_imap_format_date (gint64 t);
+/* --- ms-imap-args.c -------------------------------------------------- */
+
+/* Where the parser is in one command's bytes (lines and literals). */
+typedef struct {
+  const guint8 *p;
+  gsize len, pos;
+  guint n_args;
+} ImapParser;
+
+/* Reads one argument list up to the end of the command (depth 0) or the
+ * closing parenthesis; FALSE on malformed input. */
+gboolean ms_imap_parse_list (ImapParser *ps, GPtrArray *out, guint depth);
+/* Frees an ImapArg (the free function of argument arrays). */
+void ms_imap_arg_free (gpointer data);
+gboolean ms_imap_is_atom_char (guint8 c);
+/* A non-empty tag of atom characters other than '+', '*', '%', '\\' and ']'. */
+gboolean ms_imap_valid_tag (const char *tag);
+
+/* Argument helpers: NULL/FALSE when absent or of the wrong kind. */
+ImapArg *ms_imap_arg (ImapCmd *cmd, guint i);
+gboolean ms_imap_arg_is_atom (const ImapArg *a, const char *word);
+/* An astring (atom or string); NULL otherwise. */
+const char *ms_imap_arg_astring (const ImapArg *a);
 
 /* --- command files --------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 /* ms-imap-server.c - the lab's IMAP server session (RFC 3501 IMAP4rev1 with
  * LITERAL+ RFC 7888, IDLE RFC 2177, UIDPLUS RFC 4315, MOVE RFC 6851,
  * NAMESPACE RFC 2342, ENABLE RFC 5161, UNSELECT RFC 3691, ID RFC 2971):
- * the resumable command reader with literals, the argument parser, the
- * dispatch table, output helpers and the session's view of the selected
- * mailbox. Commands live in ms-imap-cmd-*.c. */
+ * the resumable command reader with literals, the dispatch table, output
+ * helpers and the session's life cycle. The argument parser lives in
+ * ms-imap-args.c, the view of the selected mailbox in ms-imap-view.c,
+ * commands in ms-imap-cmd-*.c. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -229,281 +230,6 @@ ms_imap_append_nstring (GString *out, const char *str)
     ms_imap_append_string (out, str, -1);
 }
 
-/* --- the selected mailbox -------------------------------------------- */
-
-static void
-box_notify (gpointer data)
-{
-  ImapSession *s = data;
-  if (s->dead || s->idle_tag == NULL)
-    return;   /* others learn of changes at their next command */
-  ms_imap_enter (s);
-  ms_imap_sync (s, TRUE);
-  ms_imap_leave (s);
-}
-
-void
-ms_imap_deselect (ImapSession *s)
-{
-  if (s->box == NULL)
-    return;
-  ms_hub_box_unlisten (s->box, s);
-  g_clear_pointer (&s->box, ms_hub_box_unref);
-  g_clear_pointer (&s->view, g_array_unref);
-  s->view_max_uid = 0;
-  if (s->state == IMAP_ST_SELECTED)
-    s->state = IMAP_ST_AUTH;
-}
-
-void
-ms_imap_select_box (ImapSession *s, MsHubBox *box, gboolean read_only)
-{
-  ms_imap_deselect (s);
-  s->box = ms_hub_box_ref (box);
-  s->read_only = read_only;
-  s->view = g_array_new (FALSE, FALSE, sizeof (ImapViewMsg));
-  MsMailbox *mb = ms_hub_box_mailbox (box);
-  for (guint i = 0; i < ms_mailbox_count (mb); i++)
-    {
-      const MsMessage *m = ms_mailbox_get (mb, i);
-      ImapViewMsg v = { m->uid, m->flags & ~MS_MSG_RECENT };
-      if (ms_hub_box_claim_recent (box, m->uid))
-        v.flags |= MS_MSG_RECENT;
-      g_array_append_val (s->view, v);
-      s->view_max_uid = MAX (s->view_max_uid, m->uid);
-    }
-  s->seen_generation = ms_hub_box_generation (box);
-  s->state = IMAP_ST_SELECTED;
-  ms_hub_box_listen (box, box_notify, s);
-}
-
-const MsMessage *
-ms_imap_view_message (ImapSession *s, guint i)
-{
-  ImapViewMsg *v = &g_array_index (s->view, ImapViewMsg, i);
-  if (v->flags & IMAP_VIEW_GONE)
-    return NULL;
-  MsMailbox *mb = ms_hub_box_mailbox (s->box);
-  gint idx = ms_mailbox_find (mb, v->uid);
-  return idx < 0 ? NULL : ms_mailbox_get (mb, (guint) idx);
-}
-
-guint
-ms_imap_view_flags (ImapSession *s, guint i)
-{
-  ImapViewMsg *v = &g_array_index (s->view, ImapViewMsg, i);
-  const MsMessage *m = ms_imap_view_message (s, i);
-  guint stored = m ? m->flags & ~MS_MSG_RECENT : v->flags & ~(MS_MSG_RECENT | IMAP_VIEW_GONE);
-  return stored | (v->flags & MS_MSG_RECENT);
-}
-
-/* Merges the folder's current state into the view: flag changes become
- * FETCH, vanished messages EXPUNGE (when allowed, else they wait as ghosts),
- * new ones EXISTS and RECENT. */
-void
-ms_imap_sync (ImapSession *s, gboolean allow_expunge)
-{
-  if (s->box == NULL || s->dead)
-    return;
-  MsHubBox *box = s->box;
-  MsMailbox *mb = ms_hub_box_mailbox (box);
-  gboolean changed = ms_hub_box_generation (box) != s->seen_generation;
-  s->seen_generation = ms_hub_box_generation (box);
-  GString *out = g_string_new (NULL);
-  gboolean ghosts = FALSE;
-  if (changed)
-    for (guint i = 0; i < s->view->len; i++)
-      {
-        ImapViewMsg *v = &g_array_index (s->view, ImapViewMsg, i);
-        if (v->flags & IMAP_VIEW_GONE)
-          {
-            ghosts = TRUE;
-            continue;
-          }
-        gint idx = ms_hub_box_gone (box) ? -1 : ms_mailbox_find (mb, v->uid);
-        if (idx < 0)
-          {
-            v->flags |= IMAP_VIEW_GONE;
-            ghosts = TRUE;
-            continue;
-          }
-        guint now = ms_mailbox_get (mb, (guint) idx)->flags & ~MS_MSG_RECENT;
-        if (now != (v->flags & ~MS_MSG_RECENT))
-          {
-            v->flags = now | (v->flags & MS_MSG_RECENT);
-            g_autofree char *fl = ms_msg_flags_to_imap (v->flags, TRUE);
-            g_string_append_printf (out, "* %u FETCH (FLAGS (%s))\r\n", i + 1, fl);
-          }
-      }
-  else
-    for (guint i = 0; i < s->view->len && !ghosts; i++)
-      ghosts = (g_array_index (s->view, ImapViewMsg, i).flags & IMAP_VIEW_GONE) != 0;
-
-  if (ghosts && allow_expunge)
-    {
-      guint removed = 0;
-      for (guint i = 0; i < s->view->len;)
-        {
-          ImapViewMsg *v = &g_array_index (s->view, ImapViewMsg, i);
-          if (v->flags & IMAP_VIEW_GONE)
-            {
-              g_string_append_printf (out, "* %u EXPUNGE\r\n", i + 1);
-              g_array_remove_index (s->view, i);
-              removed++;
-            }
-          else
-            i++;
-        }
-    }
-
-  guint added = 0, recent = 0;
-  if (changed && !ms_hub_box_gone (box))
-    {
-      guint count = ms_mailbox_count (mb);
-      /* New messages have the highest UIDs: walk back from the end. */
-      guint first = count;
-      while (first > 0 && ms_mailbox_get (mb, first - 1)->uid > s->view_max_uid)
-        first--;
-      for (guint i = first; i < count; i++)
-        {
-          const MsMessage *m = ms_mailbox_get (mb, i);
-          ImapViewMsg v = { m->uid, m->flags & ~MS_MSG_RECENT };
-          if (ms_hub_box_claim_recent (box, m->uid))
-            v.flags |= MS_MSG_RECENT;
-          g_array_append_val (s->view, v);
-          s->view_max_uid = m->uid;
-          added++;
-        }
-    }
-  if (added)
-    {
-      for (guint i = 0; i < s->view->len; i++)
-        if (g_array_index (s->view, ImapViewMsg, i).flags & MS_MSG_RECENT)
-          recent++;
-      g_string_append_printf (out, "* %u EXISTS\r\n* %u RECENT\r\n", s->view->len, recent);
-    }
-  if (out->len)
-    {
-      /* Log each untagged line. */
-      const char *p = out->str;
-      while (*p)
-        {
-          const char *e = strstr (p, "\r\n");
-          ms_lab_server_log (s->srv, "imap", s->conn, 'S', "%.*s", (int) (e - p), p);
-          p = e + 2;
-        }
-      ms_imap_send (s, out->str, out->len);
-    }
-  g_string_free (out, TRUE);
-}
-
-/* --- sequence sets --------------------------------------------------- */
-
-static gboolean
-parse_seq_number (const char **p, guint32 star, guint32 *out)
-{
-  if (**p == '*')
-    {
-      (*p)++;
-      *out = star;
-      return TRUE;
-    }
-  if (!g_ascii_isdigit (**p) || **p == '0')
-    return FALSE;
-  guint64 n = 0;
-  while (g_ascii_isdigit (**p))
-    {
-      n = n * 10 + (guint64) (**p - '0');
-      if (n > G_MAXUINT32)
-        return FALSE;
-      (*p)++;
-    }
-  *out = (guint32) n;
-  return TRUE;
-}
-
-GArray *
-ms_imap_seqset_indexes (ImapSession *s, const char *set, gboolean uid)
-{
-  guint count = s->view->len;
-  guint32 star = 0;
-  if (uid)
-    star = count ? g_array_index (s->view, ImapViewMsg, count - 1).uid : 0;
-  else
-    star = count;
-  g_autofree guint8 *hit = g_malloc0 (count ? count : 1);
-  const char *p = set;
-  if (*p == '\0')
-    return NULL;
-  for (;;)
-    {
-      guint32 lo, hi;
-      if (!parse_seq_number (&p, star, &lo))
-        return NULL;
-      hi = lo;
-      if (*p == ':')
-        {
-          p++;
-          if (!parse_seq_number (&p, star, &hi))
-            return NULL;
-        }
-      if (lo > hi)
-        {
-          guint32 t = lo;
-          lo = hi;
-          hi = t;
-        }
-      if (uid)
-        {
-          /* RFC 3501 §6.4.8: "n:*" includes the last message even if n is
-           * beyond it; UIDs that do not exist are simply not matched. */
-          for (guint i = 0; i < count; i++)
-            {
-              guint32 u = g_array_index (s->view, ImapViewMsg, i).uid;
-              if (u >= lo && u <= hi)
-                hit[i] = 1;
-            }
-        }
-      else
-        {
-          if (lo == 0 || hi > count)
-            return NULL;
-          for (guint32 i = lo; i <= hi; i++)
-            hit[i - 1] = 1;
-        }
-      if (*p == '\0')
-        break;
-      if (*p != ',')
-        return NULL;
-      p++;
-    }
-  GArray *idx = g_array_new (FALSE, FALSE, sizeof (guint));
-  for (guint i = 0; i < count; i++)
-    if (hit[i])
-      g_array_append_val (idx, i);
-  return idx;
-}
-
-char *
-ms_imap_uidset_string (const guint32 *uids, guint n)
-{
-  GString *out = g_string_new (NULL);
-  for (guint i = 0; i < n;)
-    {
-      guint j = i;
-      while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-        j++;
-      if (out->len)
-        g_string_append_c (out, ',');
-      if (j == i)
-        g_string_append_printf (out, "%u", uids[i]);
-      else
-        g_string_append_printf (out, "%u:%u", uids[i], uids[j]);
-      i = j + 1;
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* --- small shared helpers -------------------------------------------- */
 
 GBytes *
@@ -596,182 +322,6 @@ ms_imap_format_date (gint64 t)
                           g_date_time_get_second (dt));
 }
 
-/* --- argument parser ------------------------------------------------- */
-
-static void
-arg_free (gpointer data)
-{
-  ImapArg *a = data;
-  g_free (a->str);
-  if (a->list)
-    g_ptr_array_unref (a->list);
-  g_free (a);
-}
-
-ImapArg *
-ms_imap_arg (ImapCmd *cmd, guint i)
-{
-  return i < cmd->args->len ? cmd->args->pdata[i] : NULL;
-}
-
-gboolean
-ms_imap_arg_is_atom (const ImapArg *a, const char *word)
-{
-  return a && a->type == IMAP_ARG_ATOM && g_ascii_strcasecmp (a->str, word) == 0;
-}
-
-const char *
-ms_imap_arg_astring (const ImapArg *a)
-{
-  return a && a->type != IMAP_ARG_LIST ? a->str : NULL;
-}
-
-typedef struct {
-  const guint8 *p;
-  gsize len, pos;
-  guint n_args;
-} Parser;
-
-static gboolean
-is_atom_char (guint8 c)
-{
-  return c > 0x20 && c < 0x7f && c != '(' && c != ')' && c != '"' && c != '{';
-}
-
-/* Reads one argument list up to the end of the command (depth 0) or the
- * closing parenthesis; FALSE on malformed input. */
-static gboolean
-parse_list (Parser *ps, GPtrArray *out, guint depth)
-{
-  for (;;)
-    {
-      while (ps->pos < ps->len && ps->p[ps->pos] == ' ')
-        ps->pos++;
-      if (ps->pos >= ps->len || ps->p[ps->pos] == '\r' || ps->p[ps->pos] == '\n')
-        return depth == 0;
-      guint8 c = ps->p[ps->pos];
-      if (c == ')')
-        {
-          if (depth == 0)
-            return FALSE;
-          ps->pos++;
-          return TRUE;
-        }
-      if (++ps->n_args > IMAP_MAX_ARGS)
-        return FALSE;
-      ImapArg *a = g_new0 (ImapArg, 1);
-      g_ptr_array_add (out, a);
-      if (c == '(')
-        {
-          if (depth + 1 > IMAP_MAX_DEPTH)
-            return FALSE;
-          ps->pos++;
-          a->type = IMAP_ARG_LIST;
-          a->list = g_ptr_array_new_with_free_func (arg_free);
-          if (!parse_list (ps, a->list, depth + 1))
-            return FALSE;
-        }
-      else if (c == '"')
-        {
-          GString *str = g_string_new (NULL);
-          ps->pos++;
-          gboolean closed = FALSE;
-          while (ps->pos < ps->len)
-            {
-              guint8 ch = ps->p[ps->pos++];
-              if (ch == '"')
-                {
-                  closed = TRUE;
-                  break;
-                }
-              if (ch == '\r' || ch == '\n' || ch == 0)
-                break;
-              if (ch == '\\')
-                {
-                  if (ps->pos >= ps->len)
-                    break;
-                  ch = ps->p[ps->pos++];
-                  if (ch != '"' && ch != '\\')
-                    break;
-                }
-              g_string_append_c (str, (char) ch);
-            }
-          a->type = IMAP_ARG_STRING;
-          a->len = str->len;
-          a->str = g_string_free (str, FALSE);
-          if (!closed)
-            return FALSE;
-        }
-      else if (c == '{' || (c == '~' && ps->pos + 1 < ps->len && ps->p[ps->pos + 1] == '{'))
-        {
-          /* The reader checked the size and that the bytes are there. */
-          ps->pos += c == '~' ? 2 : 1;
-          guint64 n = 0;
-          while (ps->pos < ps->len && g_ascii_isdigit (ps->p[ps->pos]))
-            n = n * 10 + (guint64) (ps->p[ps->pos++] - '0');
-          if (ps->pos < ps->len && ps->p[ps->pos] == '+')
-            ps->pos++;
-          if (ps->pos + 1 >= ps->len || ps->p[ps->pos] != '}')
-            return FALSE;
-          ps->pos++;
-          if (ps->p[ps->pos] == '\r')
-            ps->pos++;
-          if (ps->pos >= ps->len || ps->p[ps->pos] != '\n')
-            return FALSE;
-          ps->pos++;
-          if (n > ps->len - ps->pos)
-            return FALSE;
-          a->type = IMAP_ARG_STRING;
-          a->literal = TRUE;
-          a->len = (gsize) n;
-          a->str = g_malloc (a->len + 1);
-          memcpy (a->str, ps->p + ps->pos, a->len);
-          a->str[a->len] = '\0';
-          ps->pos += a->len;
-        }
-      else if (is_atom_char (c))
-        {
-          gsize start = ps->pos;
-          guint brackets = 0;
-          while (ps->pos < ps->len)
-            {
-              guint8 ch = ps->p[ps->pos];
-              if (ch == '[')
-                brackets++;
-              else if (ch == ']' && brackets > 0)
-                brackets--;
-              else if (brackets == 0 && !is_atom_char (ch))
-                break;
-              else if (brackets > 0 && (ch == '\r' || ch == '\n' || ch == 0))
-                break;
-              ps->pos++;
-            }
-          a->type = IMAP_ARG_ATOM;
-          a->len = ps->pos - start;
-          a->str = g_strndup ((const char *) ps->p + start, a->len);
-          if (brackets)
-            return FALSE;
-        }
-      else
-        return FALSE;
-      if (ps->pos < ps->len && ps->p[ps->pos] != ' ' && ps->p[ps->pos] != ')'
-          && ps->p[ps->pos] != '\r' && ps->p[ps->pos] != '\n')
-        return FALSE;
-    }
-}
-
-static gboolean
-valid_tag (const char *tag)
-{
-  if (*tag == '\0')
-    return FALSE;
-  for (const char *p = tag; *p; p++)
-    if (!is_atom_char ((guint8) *p) || *p == '+' || *p == '*' || *p == '%' || *p == '\\'
-        || *p == ']')
-      return FALSE;
-  return TRUE;
-}
-
 /* --- dispatch -------------------------------------------------------- */
 
 /* A parenthesised argument as the log shows it: nested lists and short
@@ -833,13 +383,13 @@ static void
 handle_command (ImapSession *s, const guint8 *data, gsize len)
 {
   ImapCmd cmd = { 0 };
-  cmd.args = g_ptr_array_new_with_free_func (arg_free);
-  Parser ps = { data, len, 0, 0 };
+  cmd.args = g_ptr_array_new_with_free_func (ms_imap_arg_free);
+  ImapParser ps = { data, len, 0, 0 };
   gsize sp = 0;
-  while (sp < len && is_atom_char (data[sp]))
+  while (sp < len && ms_imap_is_atom_char (data[sp]))
     sp++;
   g_autofree char *tag = g_strndup ((const char *) data, sp);
-  if (!valid_tag (tag) || sp >= len || data[sp] != ' ')
+  if (!ms_imap_valid_tag (tag) || sp >= len || data[sp] != ' ')
     {
       ms_lab_server_log (s->srv, "imap", s->conn, 'C', "%.*s", (int) MIN (sp, 80), tag);
       ms_imap_untagged (s, "BAD %s", _("a command starts with a tag, a space and a name"));
@@ -867,7 +417,7 @@ handle_command (ImapSession *s, const guint8 *data, gsize len)
   cmd.name = name;
   gboolean parsed = (ps.pos >= len || data[ps.pos] == ' ' || data[ps.pos] == '\r'
                      || data[ps.pos] == '\n')
-                    && parse_list (&ps, cmd.args, 0);
+                    && ms_imap_parse_list (&ps, cmd.args, 0);
   log_command (s, &cmd);
   const ImapCommand *entry = NULL;
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -1033,7 +583,8 @@ ms_imap_process (ImapSession *s)
                                             : g_strdup ("*");
                   ms_lab_server_log (s->srv, "imap", s->conn, '-',
                                      "literal of %" G_GUINT64_FORMAT " bytes refused", lit);
-                  ImapCmd fake = { .tag = valid_tag (tag) ? tag : (char *) "*", .name = (char *) "" };
+                  ImapCmd fake = { .tag = ms_imap_valid_tag (tag) ? tag : (char *) "*",
+                                   .name = (char *) "" };
                   ms_imap_tagged (s, &fake, "NO", "[TOOBIG] %s",
                                   _("literal larger than the server accepts"));
                   reset_command (s);

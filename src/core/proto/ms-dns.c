@@ -1,37 +1,23 @@
 /* ms-dns.c - DNS message decoder (RFC 1035, 3596 AAAA, 2782 SRV, 6891 EDNS,
- * 8659 CAA, 3597 unknown types) for UDP datagrams and TCP streams (RFC 1035
- * 4.2.2 / RFC 7766 length-prefixed framing), and query/response pairing. */
+ * 8659 CAA, 3597 unknown types): one whole message (a UDP payload or one
+ * message of a TCP stream) to one event, and the sniffer for datagrams.
+ * Names and rdata are read in ms-dns-wire.c, TCP framing is in
+ * ms-dns-tcp.c and query/response pairing in ms-dns-pairs.c. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "ms-dns.h"
-#include "mailscope/ms-cursor.h"
+#include "ms-dns-private.h"
 
 /* --- limits ------------------------------------------------------------ */
 
-/* RFC 1035 3.1: a name is at most 255 octets on the wire, length octets
- * and the final root label included. */
-#define MS_DNS_MAX_NAME 255
-/* RFC 1035 3.1: labels are at most 63 octets (the top two bits of the
- * length octet select the label type). */
-#define MS_DNS_MAX_LABEL 63
-/* A 255-octet name holds at most 127 labels; a sane encoder never needs
- * more pointers than labels, so more hops means a crafted chain. Pointers
- * must also move strictly backwards, which alone rules out loops. */
-#define MS_DNS_MAX_POINTER_HOPS 127
-/* RFC 1035 4.1.1: the fixed header. */
-#define MS_DNS_HEADER_LEN 12
 /* Answers reported in the `answers` array; `ancount` still gives the total.
  * Keeps one event's JSON small even for a 64 KiB response. */
 #define MS_DNS_MAX_ANSWERS 100
 /* Questions and records named in the one-line info before "...": a packet
  * list column is read at a glance. */
 #define MS_DNS_MAX_INFO_ITEMS 16
-/* Rdata of types without a decoder is shown in hex (RFC 3597) up to this
- * many octets; longer rdata only shows its length. */
-#define MS_DNS_MAX_HEX_RDATA 64
 /* Questions a plausible query carries (RFC 9619: in practice exactly one;
  * mDNS batches a few). Used only by the sniffers. */
 #define MS_DNS_MAX_SNIFF_QUESTIONS 4
@@ -42,7 +28,6 @@
 /* --- tables -------------------------------------------------------------- */
 
 const guint16 ms_dns_ports[] = { 53, 5353, 10053, 0 };
-static const guint16 dns_tcp_ports[] = { 53, 10053, 0 };
 
 typedef struct {
   guint16 code;
@@ -145,170 +130,6 @@ rcode_name (guint rcode, char *buf, gsize size, gboolean info)
   return buf;
 }
 
-/* Appends one label in dig's presentation form: the characters that are
- * special in zone files behind a backslash, everything outside printable
- * ASCII as \DDD, so the result is always valid UTF-8 and reversible. */
-static void
-append_label (GString *out, const guint8 *p, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    {
-      guint8 b = p[i];
-      if (b <= 0x20 || b >= 0x7f)
-        g_string_append_printf (out, "\\%03u", b);
-      else if (strchr (".\\\"()@$;", b))
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, (char) b);
-        }
-      else
-        g_string_append_c (out, (char) b);
-    }
-}
-
-/* Appends a TXT/CAA character-string in double quotes (RFC 1035 5.1). */
-static void
-append_quoted (GString *out, const guint8 *p, gsize n)
-{
-  g_string_append_c (out, '"');
-  for (gsize i = 0; i < n; i++)
-    {
-      guint8 b = p[i];
-      if (b < 0x20 || b >= 0x7f)
-        g_string_append_printf (out, "\\%03u", b);
-      else if (b == '"' || b == '\\')
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, (char) b);
-        }
-      else
-        g_string_append_c (out, (char) b);
-    }
-  g_string_append_c (out, '"');
-}
-
-/* RFC 5952 text form of an IPv6 address. */
-static void
-append_ipv6 (GString *out, const guint8 *a)
-{
-  guint16 w[8];
-  int best = -1, best_len = 0;
-  for (int i = 0; i < 8; i++)
-    w[i] = (guint16) ((a[2 * i] << 8) | a[2 * i + 1]);
-  for (int i = 0; i < 8;)
-    {
-      int j = i;
-      while (j < 8 && w[j] == 0)
-        j++;
-      if (j - i > best_len && j - i >= 2)
-        {
-          best = i;
-          best_len = j - i;
-        }
-      i = j > i ? j : i + 1;
-    }
-  for (int i = 0; i < 8; i++)
-    {
-      if (i == best)
-        {
-          g_string_append (out, "::");
-          i += best_len - 1;
-          continue;
-        }
-      if (i > 0 && i != best + best_len)
-        g_string_append_c (out, ':');
-      g_string_append_printf (out, "%x", w[i]);
-    }
-}
-
-/* --- names --------------------------------------------------------------- */
-
-typedef enum {
-  NAME_OK,
-  NAME_SHORT,  /* ran out of bytes */
-  NAME_BAD,    /* grammar broken; *why says how */
-} NameResult;
-
-/* Reads the (possibly compressed) name at c->pos, appending its labels
- * joined by dots (no trailing dot; the root is empty) to out, and moves c
- * past the name as stored at this position. c->base must be the whole
- * message, since pointers are offsets from its start. A pointer must point
- * before the start of the label sequence that contains it (tcpdump's rule),
- * so every jump moves strictly backwards and loops are impossible. Fails
- * (SHORT, or BAD with *why) with c failed. */
-static NameResult
-read_name (MsCursor *c, GString *out, const char **why)
-{
-  MsCursor walk = *c;
-  gsize seq_start = walk.pos;
-  gsize wire_len = 1;  /* the root label's length octet */
-  guint hops = 0;
-  gboolean jumped = FALSE;
-  gboolean first = TRUE;
-
-  for (;;)
-    {
-      gsize at = walk.pos;
-      guint8 len = ms_cursor_u8 (&walk);
-      if (walk.failed)
-        goto short_read;
-      if ((len & 0xc0) == 0xc0)
-        {
-          guint8 lo = ms_cursor_u8 (&walk);
-          if (walk.failed)
-            goto short_read;
-          gsize target = ((gsize) (len & 0x3f) << 8) | lo;
-          if (!jumped)
-            c->pos = walk.pos;
-          jumped = TRUE;
-          if (target >= seq_start)
-            {
-              *why = target > at ? "forward-pointer" : "pointer-loop";
-              goto bad;
-            }
-          if (++hops > MS_DNS_MAX_POINTER_HOPS)
-            {
-              *why = "too-many-pointers";
-              goto bad;
-            }
-          walk.pos = target;
-          seq_start = target;
-          continue;
-        }
-      if (len > MS_DNS_MAX_LABEL)
-        {
-          /* 0x40: RFC 6891's deprecated extended labels; 0x80: reserved. */
-          *why = "label-too-long";
-          goto bad;
-        }
-      if (len == 0)
-        break;
-      wire_len += 1 + (gsize) len;
-      if (wire_len > MS_DNS_MAX_NAME)
-        {
-          *why = "name-too-long";
-          goto bad;
-        }
-      const guint8 *p = ms_cursor_bytes (&walk, len);
-      if (p == NULL)
-        goto short_read;
-      if (!first)
-        g_string_append_c (out, '.');
-      first = FALSE;
-      append_label (out, p, len);
-    }
-  if (!jumped)
-    c->pos = walk.pos;
-  return NAME_OK;
-
-short_read:
-  c->failed = TRUE;
-  return NAME_SHORT;
-bad:
-  c->failed = TRUE;
-  return NAME_BAD;
-}
-
 /* --- message parsing ----------------------------------------------------- */
 
 typedef enum {
@@ -368,132 +189,6 @@ info_item (DnsParse *p, const char *type, const char *text)
     }
 }
 
-/* Appends a name found inside rdata, zone-file style (trailing dot). */
-static gboolean
-rdata_name (MsCursor *r, GString *data, GString *brief)
-{
-  const char *why = NULL;
-  gsize start = data->len;
-  if (read_name (r, data, &why) != NAME_OK)
-    return FALSE;
-  if (brief)
-    g_string_append (brief, data->str + start);
-  g_string_append_c (data, '.');
-  return TRUE;
-}
-
-/* Formats rdata (the cursor r ends where the rdata ends) into data, and
- * into brief the short form tshark shows in its Info column. Returns FALSE
- * when the rdata does not fit its type's grammar. */
-static gboolean
-format_rdata (MsCursor *r, guint16 type, gsize rdlen, GString *data, GString *brief)
-{
-  switch (type)
-    {
-    case 1: /* A */
-      {
-        const guint8 *a = rdlen == 4 ? ms_cursor_bytes (r, 4) : NULL;
-        if (a == NULL)
-          return FALSE;
-        g_string_append_printf (data, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-        g_string_append (brief, data->str);
-        return TRUE;
-      }
-    case 28: /* AAAA */
-      {
-        const guint8 *a = rdlen == 16 ? ms_cursor_bytes (r, 16) : NULL;
-        if (a == NULL)
-          return FALSE;
-        append_ipv6 (data, a);
-        g_string_append (brief, data->str);
-        return TRUE;
-      }
-    case 2: /* NS */
-    case 5: /* CNAME */
-    case 12: /* PTR */
-    case 39: /* DNAME */
-      return rdata_name (r, data, brief);
-    case 15: /* MX */
-      {
-        guint16 pref = ms_cursor_be16 (r);
-        if (r->failed)
-          return FALSE;
-        g_string_append_printf (data, "%u ", pref);
-        g_string_append (brief, data->str);
-        return rdata_name (r, data, brief);
-      }
-    case 33: /* SRV */
-      {
-        guint16 prio = ms_cursor_be16 (r);
-        guint16 weight = ms_cursor_be16 (r);
-        guint16 port = ms_cursor_be16 (r);
-        if (r->failed)
-          return FALSE;
-        g_string_append_printf (data, "%u %u %u ", prio, weight, port);
-        g_string_append (brief, data->str);
-        return rdata_name (r, data, brief);
-      }
-    case 6: /* SOA */
-      {
-        if (!rdata_name (r, data, brief))
-          return FALSE;
-        g_string_append_c (data, ' ');
-        if (!rdata_name (r, data, NULL))
-          return FALSE;
-        guint32 v[5];
-        for (guint i = 0; i < 5; i++)
-          v[i] = ms_cursor_be32 (r);
-        if (r->failed)
-          return FALSE;
-        g_string_append_printf (data, " %u %u %u %u %u", v[0], v[1], v[2], v[3], v[4]);
-        return TRUE;
-      }
-    case 16: /* TXT */
-    case 99: /* SPF */
-      while (ms_cursor_left (r) > 0)
-        {
-          guint8 n = ms_cursor_u8 (r);
-          const guint8 *s = ms_cursor_bytes (r, n);
-          if (s == NULL)
-            return FALSE;
-          if (data->len)
-            g_string_append_c (data, ' ');
-          append_quoted (data, s, n);
-        }
-      return TRUE;
-    case 257: /* CAA, RFC 8659 4.1 */
-      {
-        guint8 flags = ms_cursor_u8 (r);
-        guint8 taglen = ms_cursor_u8 (r);
-        const guint8 *tag = ms_cursor_bytes (r, taglen);
-        if (tag == NULL || taglen == 0)
-          return FALSE;
-        gsize vlen = ms_cursor_left (r);
-        const guint8 *val = ms_cursor_bytes (r, vlen);
-        g_string_append_printf (data, "%u ", flags);
-        append_label (data, tag, taglen);
-        g_string_append_c (data, ' ');
-        append_quoted (data, val, vlen);
-        return TRUE;
-      }
-    default:
-      {
-        /* RFC 3597 generic form: \# length hex. */
-        const guint8 *b = ms_cursor_bytes (r, rdlen);
-        if (b == NULL)
-          return FALSE;
-        g_string_append_printf (data, "\\# %" G_GSIZE_FORMAT, rdlen);
-        if (rdlen > 0 && rdlen <= MS_DNS_MAX_HEX_RDATA)
-          {
-            g_string_append_c (data, ' ');
-            for (gsize i = 0; i < rdlen; i++)
-              g_string_append_printf (data, "%02x", b[i]);
-          }
-        return TRUE;
-      }
-    }
-}
-
 /* Parses one resource record. Returns FALSE when parsing must stop (the
  * framing is lost); bad rdata inside a correct rdlength is flagged
  * malformed but parsing goes on with the next record. */
@@ -504,7 +199,7 @@ parse_rr (DnsParse *p, DnsSection section)
   const char *why = NULL;
   char tbuf[16];
 
-  NameResult nr = read_name (&p->c, name, &why);
+  NameResult nr = ms_dns_read_name (&p->c, name, &why);
   if (nr != NAME_OK)
     {
       parse_fail (p, nr == NAME_SHORT, nr == NAME_SHORT ? "short-record" : why);
@@ -562,7 +257,7 @@ parse_rr (DnsParse *p, DnsSection section)
   g_autoptr (GString) brief = g_string_new (NULL);
   if (rdlen == 0 && p->update)
     ;  /* RFC 2136 2.5.2-2.5.4: "delete an RRset" carries no rdata */
-  else if (!format_rdata (&r, type, rdlen, data, brief) || r.pos != r.size)
+  else if (!ms_dns_format_rdata (&r, type, rdlen, data, brief) || r.pos != r.size)
     {
       parse_fail (p, FALSE, "bad-rdata");
       g_string_printf (data, "\\# %u", rdlen);
@@ -596,8 +291,8 @@ parse_rr (DnsParse *p, DnsSection section)
  * rdata-overrun, bad-rdata, bad-opt, misplaced-opt, forward-pointer,
  * pointer-loop, too-many-pointers, label-too-long, name-too-long) when the
  * event is truncated or malformed. */
-static MsEvent *
-dns_build_event (guint64 offset, const guint8 *data, gsize len, gboolean truncated)
+MsEvent *
+ms_dns_build_event (guint64 offset, const guint8 *data, gsize len, gboolean truncated)
 {
   DnsParse p = { 0 };
   char b1[32], b2[32];
@@ -652,7 +347,7 @@ dns_build_event (guint64 offset, const guint8 *data, gsize len, gboolean truncat
     {
       g_autoptr (GString) n = g_string_new (NULL);
       const char *why = NULL;
-      NameResult nr = read_name (&p.c, n, &why);
+      NameResult nr = ms_dns_read_name (&p.c, n, &why);
       if (nr != NAME_OK)
         {
           parse_fail (&p, nr == NAME_SHORT, nr == NAME_SHORT ? "short-question" : why);
@@ -735,13 +430,13 @@ void
 ms_dns_decode_message (MsEmitter *emitter, guint64 offset,
                        const guint8 *data, gsize len, gboolean truncated)
 {
-  ms_emit (emitter, dns_build_event (offset, data, len, truncated));
+  ms_emit (emitter, ms_dns_build_event (offset, data, len, truncated));
 }
 
 /* Header checks shared by both sniffers: FALSE unless opcode, rcode and
  * counts look like a real message of msg_len bytes. */
-static gboolean
-sniff_header (const guint8 *h, gsize msg_len)
+gboolean
+ms_dns_sniff_header (const guint8 *h, gsize msg_len)
 {
   MsCursor c;
   ms_cursor_init (&c, h, MS_DNS_HEADER_LEN);
@@ -782,7 +477,7 @@ is_netbios_name (MsCursor c)
 gboolean
 ms_dns_sniff_datagram (const guint8 *data, gsize len)
 {
-  if (data == NULL || len < MS_DNS_HEADER_LEN || !sniff_header (data, len))
+  if (data == NULL || len < MS_DNS_HEADER_LEN || !ms_dns_sniff_header (data, len))
     return FALSE;
   MsCursor c;
   ms_cursor_init (&c, data, len);
@@ -790,339 +485,8 @@ ms_dns_sniff_datagram (const guint8 *data, gsize len)
   MsCursor name_start = c;
   g_autoptr (GString) n = g_string_new (NULL);
   const char *why = NULL;
-  if (read_name (&c, n, &why) != NAME_OK)
+  if (ms_dns_read_name (&c, n, &why) != NAME_OK)
     return FALSE;
   ms_cursor_skip (&c, 4);
   return !c.failed && !is_netbios_name (name_start);
-}
-
-/* --- DNS over TCP -------------------------------------------------------- */
-
-/* After a gap, bytes looked at before trusting them as a new message: a
- * length prefix and a header, what the sniffer needs to judge. */
-#define MS_DNS_TCP_PROBE_LEN (2 + MS_DNS_HEADER_LEN)
-
-typedef struct {
-  guint8 prefix[2];
-  guint prefix_have;   /* 0..2 bytes of the length prefix read */
-  guint8 *msg;         /* message being collected, NULL between messages */
-  gsize need, have;
-  guint64 msg_offset;  /* stream offset of the message's first byte */
-  guint64 skip;        /* rest of a message a gap cut, still to arrive */
-  gboolean gap_next;   /* flag the next message GAP */
-  gboolean probing;    /* after a gap that lost the framing: collecting probe */
-  guint8 probe[MS_DNS_TCP_PROBE_LEN];
-  guint probe_have;
-  guint64 probe_offset;
-  gboolean lost;       /* framing lost for good; the direction is ignored */
-} DnsTcpDir;
-
-typedef struct {
-  MsDecoder parent;
-  DnsTcpDir d[2];
-} MsDnsTcpDecoder;
-
-static MsSniff dns_tcp_sniff (MsDir dir, const guint8 *data, gsize len);
-
-/* Emits the message collected in d (possibly partial) and resets d. */
-static void
-tcp_emit (MsDnsTcpDecoder *self, MsDir dir, gboolean truncated, guint extra_flags)
-{
-  DnsTcpDir *d = &self->d[dir];
-  static const guint8 empty[1] = { 0 };
-  MsEvent *ev = dns_build_event (d->msg_offset, d->msg ? d->msg : empty, d->have,
-                                 truncated);
-  ev->dir = dir;  /* the stream's direction is the fact; QR is a claim */
-  ev->flags |= extra_flags;
-  if (d->gap_next)
-    ev->flags |= MS_EVENT_GAP;
-  d->gap_next = FALSE;
-  g_clear_pointer (&d->msg, g_free);
-  d->need = d->have = 0;
-  d->prefix_have = 0;
-  ms_emit (self->parent.emitter, ev);
-}
-
-static void dns_tcp_feed (MsDecoder *dec, MsDir dir, guint64 offset,
-                          const guint8 *data, gsize len);
-
-/* Takes probe bytes; once there are enough, either resumes framing at the
- * probe (replaying it) or gives the direction up. Returns bytes used. */
-static gsize
-tcp_probe (MsDnsTcpDecoder *self, MsDir dir, const guint8 *data, gsize len)
-{
-  DnsTcpDir *d = &self->d[dir];
-  gsize n = MIN (len, (gsize) (MS_DNS_TCP_PROBE_LEN - d->probe_have));
-  memcpy (d->probe + d->probe_have, data, n);
-  d->probe_have += (guint) n;
-  if (d->probe_have < MS_DNS_TCP_PROBE_LEN)
-    return n;
-  d->probing = FALSE;
-  if (dns_tcp_sniff (dir, d->probe, MS_DNS_TCP_PROBE_LEN) != MS_SNIFF_YES)
-    {
-      d->lost = TRUE;
-      return n;
-    }
-  guint8 replay[MS_DNS_TCP_PROBE_LEN];
-  memcpy (replay, d->probe, sizeof replay);
-  dns_tcp_feed (&self->parent, dir, d->probe_offset, replay, sizeof replay);
-  return n;
-}
-
-static void
-dns_tcp_feed (MsDecoder *dec, MsDir dir, guint64 offset, const guint8 *data, gsize len)
-{
-  MsDnsTcpDecoder *self = (MsDnsTcpDecoder *) dec;
-  if (dir != MS_DIR_C2S && dir != MS_DIR_S2C)
-    return;
-  DnsTcpDir *d = &self->d[dir];
-  gsize i = 0;
-
-  while (i < len && !d->lost)
-    {
-      if (d->probing)
-        {
-          i += tcp_probe (self, dir, data + i, len - i);
-          continue;
-        }
-      if (d->skip > 0)
-        {
-          gsize n = MIN ((guint64) (len - i), d->skip);
-          d->skip -= n;
-          i += n;
-          continue;
-        }
-      if (d->prefix_have < 2)
-        {
-          d->prefix[d->prefix_have++] = data[i++];
-          if (d->prefix_have < 2)
-            continue;
-          d->need = ((gsize) d->prefix[0] << 8) | d->prefix[1];
-          d->have = 0;
-          d->msg_offset = offset + i;
-          d->msg = g_malloc (d->need ? d->need : 1);
-          if (d->need == 0)
-            tcp_emit (self, dir, FALSE, 0);
-          continue;
-        }
-      gsize n = MIN (len - i, d->need - d->have);
-      memcpy (d->msg + d->have, data + i, n);
-      d->have += n;
-      i += n;
-      if (d->have == d->need)
-        tcp_emit (self, dir, FALSE, 0);
-    }
-}
-
-/* Starts looking for a message at `offset`, right after a gap. */
-static void
-tcp_start_probe (DnsTcpDir *d, guint64 offset)
-{
-  d->probing = TRUE;
-  d->probe_have = 0;
-  d->probe_offset = offset;
-  d->skip = 0;
-  d->prefix_have = 0;
-  d->gap_next = TRUE;
-}
-
-/* A gap inside a message costs that message (emitted with what arrived)
- * and framing resumes after it. A gap that swallows a length prefix loses
- * the framing: DNS over TCP has no marker to resynchronise on, so the
- * bytes right after the gap are tried as a message start (segments
- * usually begin with one), and if they do not look like one the direction
- * is given up. */
-static void
-dns_tcp_gap (MsDecoder *dec, MsDir dir, guint64 offset, guint64 missing)
-{
-  MsDnsTcpDecoder *self = (MsDnsTcpDecoder *) dec;
-  if ((dir != MS_DIR_C2S && dir != MS_DIR_S2C) || missing == 0)
-    return;
-  DnsTcpDir *d = &self->d[dir];
-  if (d->lost)
-    return;
-  if (d->probing)
-    {
-      tcp_start_probe (d, offset + missing);
-      return;
-    }
-  if (d->skip > 0)
-    {
-      if (missing <= d->skip)
-        d->skip -= missing;
-      else
-        tcp_start_probe (d, offset + missing);
-      return;
-    }
-  if (d->prefix_have < 2)
-    {
-      tcp_start_probe (d, offset + missing);
-      return;
-    }
-  guint64 rest = d->need - d->have;
-  tcp_emit (self, dir, TRUE, MS_EVENT_GAP);
-  if (missing <= rest)
-    d->skip = rest - missing;
-  else
-    tcp_start_probe (d, offset + missing);
-}
-
-static void
-dns_tcp_finish (MsDecoder *dec)
-{
-  MsDnsTcpDecoder *self = (MsDnsTcpDecoder *) dec;
-  for (guint dir = 0; dir < 2; dir++)
-    {
-      DnsTcpDir *d = &self->d[dir];
-      if (!d->lost && !d->probing && d->skip == 0 && d->prefix_have > 0)
-        tcp_emit (self, (MsDir) dir, TRUE, 0);
-    }
-}
-
-static void
-dns_tcp_destroy (MsDecoder *dec)
-{
-  MsDnsTcpDecoder *self = (MsDnsTcpDecoder *) dec;
-  g_free (self->d[0].msg);
-  g_free (self->d[1].msg);
-  g_free (self);
-}
-
-static MsDecoder *
-dns_tcp_create (MsEmitter *emitter, const MsDecoderConfig *config)
-{
-  MsDnsTcpDecoder *self = g_new0 (MsDnsTcpDecoder, 1);
-  self->parent.klass = &ms_dns_tcp_decoder_class;
-  self->parent.emitter = emitter;
-  return &self->parent;
-}
-
-/* YES only when a length prefix of a plausible size is followed by a
- * plausible header; other protocols' first bytes rarely pass all checks. */
-static MsSniff
-dns_tcp_sniff (MsDir dir, const guint8 *data, gsize len)
-{
-  if (len < 2 + MS_DNS_HEADER_LEN)
-    return MS_SNIFF_NEED_MORE;
-  MsCursor c;
-  ms_cursor_init (&c, data, len);
-  gsize msg_len = ms_cursor_be16 (&c);
-  if (msg_len < MS_DNS_HEADER_LEN + 5)
-    return MS_SNIFF_NO;
-  const guint8 *header = ms_cursor_bytes (&c, MS_DNS_HEADER_LEN);
-  return header && sniff_header (header, msg_len) ? MS_SNIFF_YES : MS_SNIFF_NO;
-}
-
-const MsDecoderClass ms_dns_tcp_decoder_class = {
-  .proto = MS_PROTO_DNS,
-  .name = "dns",
-  .ports = dns_tcp_ports,
-  .sniff = dns_tcp_sniff,
-  .create = dns_tcp_create,
-  .feed = dns_tcp_feed,
-  .gap = dns_tcp_gap,
-  .finish = dns_tcp_finish,
-  .destroy = dns_tcp_destroy,
-};
-
-/* --- pairing ------------------------------------------------------------- */
-
-/* A query seen, keyed by id and its endpoints as the query travelled. */
-typedef struct {
-  guint16 id;
-  MsAddr client, server;
-  guint32 frame;
-  gint64 ts_nsec;
-  gboolean answered;
-  GList link;   /* in MsDnsPairs.order, oldest first */
-} DnsPending;
-
-struct _MsDnsPairs {
-  GHashTable *pending;  /* DnsPending* -> itself */
-  GQueue order;
-};
-
-static guint
-pending_hash (gconstpointer key)
-{
-  const DnsPending *p = key;
-  return p->id ^ (ms_addr_hash (&p->client) * 31) ^ (ms_addr_hash (&p->server) * 17);
-}
-
-static gboolean
-pending_equal (gconstpointer a, gconstpointer b)
-{
-  const DnsPending *x = a, *y = b;
-  return x->id == y->id && ms_addr_equal (&x->client, &y->client)
-         && ms_addr_equal (&x->server, &y->server);
-}
-
-static void
-pending_drop (MsDnsPairs *pairs, DnsPending *p)
-{
-  g_queue_unlink (&pairs->order, &p->link);
-  g_hash_table_remove (pairs->pending, p);
-  g_free (p);
-}
-
-MsDnsPairs *
-ms_dns_pairs_new (void)
-{
-  MsDnsPairs *pairs = g_new0 (MsDnsPairs, 1);
-  pairs->pending = g_hash_table_new (pending_hash, pending_equal);
-  g_queue_init (&pairs->order);
-  return pairs;
-}
-
-/* Queries are remembered (a repeat of an unanswered query replaces it, so
- * the rtt is measured from the copy the server most likely answered);
- * responses get rtt and query_frame. A later response to an already answered
- * query is marked `duplicate: true` (as Wireshark marks a retransmitted
- * response) and still carries query_frame and rtt. */
-void
-ms_dns_pairs_process (MsDnsPairs *pairs, MsEvent *ev)
-{
-  if (ev->proto != MS_PROTO_DNS || !ms_event_has (ev, "id"))
-    return;
-  DnsPending key = { 0 };
-  key.id = (guint16) ms_event_get_int (ev, "id", 0);
-  gboolean response = ms_event_get_bool (ev, "response");
-  key.client = response ? ev->dst : ev->src;
-  key.server = response ? ev->src : ev->dst;
-  DnsPending *p = g_hash_table_lookup (pairs->pending, &key);
-
-  if (!response)
-    {
-      if (p)
-        pending_drop (pairs, p);
-      if (g_hash_table_size (pairs->pending) >= MS_DNS_MAX_PENDING)
-        pending_drop (pairs, pairs->order.head->data);
-      p = g_new0 (DnsPending, 1);
-      *p = key;
-      p->frame = ev->frame;
-      p->ts_nsec = ev->ts_nsec;
-      p->link.data = p;
-      g_queue_push_tail_link (&pairs->order, &p->link);
-      g_hash_table_add (pairs->pending, p);
-      return;
-    }
-  if (p == NULL)
-    return;
-  ms_event_add_double (ev, "rtt", (double) (ev->ts_nsec - p->ts_nsec) / 1e9);
-  ms_event_add_int (ev, "query_frame", p->frame);
-  if (p->answered)
-    ms_event_add_bool (ev, "duplicate", TRUE);
-  p->answered = TRUE;
-}
-
-void
-ms_dns_pairs_free (MsDnsPairs *pairs)
-{
-  if (pairs == NULL)
-    return;
-  GList *l;
-  while ((l = g_queue_pop_head_link (&pairs->order)) != NULL)
-    g_free (l->data);
-  g_hash_table_destroy (pairs->pending);
-  g_free (pairs);
 }
