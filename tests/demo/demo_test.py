@@ -170,6 +170,20 @@ def test_demo_compare(cli, helper, tmp):
     steps, _ = captured_steps(cli, helper, pcap, out)
     if "imap" not in steps or "pop3" not in steps:
         fail("the capture should hold an IMAP and a POP3 session", out)
+    # The clients' round trips are the ones the decoder counts in the capture.
+    trips = dict(zip(("IMAP", "POP3"), map(number, table_row(out, "Round trips"))))
+    rc, summary, err = run([cli, "decode", "--summary"] + forced_ports(out) + [pcap], helper)
+    decoded, proto = {}, None
+    for line in summary.splitlines():
+        m = re.match(r"Session \d+: (\w+),", line)
+        if m:
+            proto = m.group(1)
+        m = re.match(r"\s+Total\s.*\s(\d+)$", line)
+        if m and proto in trips:
+            decoded[proto] = int(m.group(1))
+    if decoded != trips:
+        fail("round trips in the table %r differ from the decoded capture's %r"
+             % (trips, decoded), out + summary)
     print("ok: IMAP moved %d content bytes, POP3 %d; IMAP left %s" % (imap_content,
                                                                       pop3_content, imap_left))
 

@@ -509,7 +509,6 @@ lookup (MsLabClient *c, const char *name, GError **error)
             t = G_N_ELEMENTS (types);   /* this resolver is out; try the next */
             continue;
           }
-        c->report.round_trips++;
         if (ans.address)
           {
             g_autofree char *a = g_inet_address_to_string (ans.address);
@@ -666,7 +665,6 @@ ms_lab_client_open (MsLabClient *c, guint16 std_port, guint16 lab_port,
       GError *err = NULL;
       if (connect_to (c, ia, ports[i], &err))
         {
-          c->report.round_trips++;   /* SYN, SYN-ACK */
           c->report.server_address = g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", ip,
                                                       v6 ? "]" : "", ports[i]);
           ms_lab_client_say (c, '-', _("Connected to %s"), c->report.server_address);

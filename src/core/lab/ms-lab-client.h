@@ -58,7 +58,10 @@ typedef struct {
   char *tls_cipher;
   guint64 bytes_sent;         /* TCP payload, client to server (TLS included) */
   guint64 bytes_received;     /* TCP payload, server to client */
-  guint round_trips;          /* times the client waited for the server after sending */
+  guint round_trips;          /* times the client waited for the server's answer after
+                               * sending: the protocol's round trips, counted as the
+                               * lesson counts them (not the DNS query, not the TCP
+                               * handshake) */
   guint commands;             /* commands sent */
   guint64 content_bytes;      /* message content fetched (RETR / BODY[…] bytes) */
   guint messages_fetched;     /* messages (POP3) or parts (IMAP) whose content came */
