@@ -12,7 +12,7 @@ libgtk-4-dev libadwaita-1-dev appstream desktop-file-utils
 tshark dovecot-imapd dovecot-pop3d dnsmasq-base curl python3 fetchmail isync
 xvfb xauth imagemagick fonts-noto-cjk
 clang libclang-rt-14-dev llvm
-tcpdump iproute2 ethtool openssl ca-certificates libcap2-bin time bind9-dnsutils
+tcpdump iproute2 ethtool openssl ca-certificates libcap2-bin time bind9-dnsutils valgrind
 "
 
 missing=""
