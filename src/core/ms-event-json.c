@@ -54,40 +54,6 @@ node_masked (const MsEvent *ev, JsonNode *node, gboolean mask)
   return json_node_ref (node);
 }
 
-static JsonNode *
-field_node (const MsEvent *ev, const MsField *f, gboolean mask)
-{
-  JsonNode *n;
-  switch (f->type)
-    {
-    case MS_VAL_STR:
-      n = json_node_new (JSON_NODE_VALUE);
-      if (mask)
-        {
-          g_autofree char *m = ms_event_mask (ev, f->v.s);
-          json_node_set_string (n, m);
-        }
-      else
-        json_node_set_string (n, f->v.s);
-      return n;
-    case MS_VAL_INT:
-      n = json_node_new (JSON_NODE_VALUE);
-      json_node_set_int (n, f->v.i);
-      return n;
-    case MS_VAL_BOOL:
-      n = json_node_new (JSON_NODE_VALUE);
-      json_node_set_boolean (n, f->v.b);
-      return n;
-    case MS_VAL_DOUBLE:
-      n = json_node_new (JSON_NODE_VALUE);
-      json_node_set_double (n, f->v.d);
-      return n;
-    case MS_VAL_NODE:
-    default:
-      return f->v.node ? node_masked (ev, f->v.node, mask) : json_node_new (JSON_NODE_NULL);
-    }
-}
-
 /* --- JSON members ------------------------------------------------------ */
 
 /* An event's JSON members, in output order. ms_event_to_json and
@@ -178,6 +144,39 @@ member_exists (const GArray *members, const char *name)
   return FALSE;
 }
 
+/* The member holding field number i of ev as it is. */
+static void
+field_member (const MsEvent *ev, guint i, Member *m)
+{
+  const MsField *f = &g_array_index (ev->fields, MsField, i);
+
+  m->name = f->name;
+  switch (f->type)
+    {
+    case MS_VAL_STR:
+      m->type = MEMBER_TEXT;
+      m->v.s = f->v.s;
+      break;
+    case MS_VAL_INT:
+      m->type = MEMBER_INT;
+      m->v.i = f->v.i;
+      break;
+    case MS_VAL_BOOL:
+      m->type = MEMBER_BOOL;
+      m->v.b = f->v.b;
+      break;
+    case MS_VAL_DOUBLE:
+      m->type = MEMBER_DOUBLE;
+      m->v.d = f->v.d;
+      break;
+    case MS_VAL_NODE:
+    default:
+      m->type = MEMBER_FIELD;
+      m->v.field = i;
+      break;
+    }
+}
+
 /* Fills `members` (of Member) with ev's members: the fixed ones, then every
  * field except secrets and names already present; a repeated name becomes
  * one array at its first place. */
@@ -230,25 +229,7 @@ list_members (const MsEvent *ev, GArray *members, MemberText *text)
           member_push (members, f->name, MEMBER_REPEATED)->v.field = i;
           continue;
         }
-      switch (f->type)
-        {
-        case MS_VAL_STR:
-          member_push_str (members, f->name, MEMBER_TEXT, f->v.s);
-          break;
-        case MS_VAL_INT:
-          member_push (members, f->name, MEMBER_INT)->v.i = f->v.i;
-          break;
-        case MS_VAL_BOOL:
-          member_push (members, f->name, MEMBER_BOOL)->v.b = f->v.b;
-          break;
-        case MS_VAL_DOUBLE:
-          member_push (members, f->name, MEMBER_DOUBLE)->v.d = f->v.d;
-          break;
-        case MS_VAL_NODE:
-        default:
-          member_push (members, f->name, MEMBER_FIELD)->v.field = i;
-          break;
-        }
+      field_member (ev, i, &g_array_index (members, Member, members->len++));
     }
 }
 
@@ -302,15 +283,20 @@ member_node (const MsEvent *ev, const Member *m, gboolean mask)
       return n;
     }
   if (m->type == MEMBER_FIELD)
-    return field_node (ev, &g_array_index (ev->fields, MsField, m->v.field), mask);
+    {
+      JsonNode *node = g_array_index (ev->fields, MsField, m->v.field).v.node;
+      return node ? node_masked (ev, node, mask) : json_node_new (JSON_NODE_NULL);
+    }
   if (m->type == MEMBER_REPEATED)
     {
       JsonArray *arr = json_array_new ();
       for (guint j = m->v.field; j < ev->fields->len; j++)
         {
-          const MsField *g = &g_array_index (ev->fields, MsField, j);
-          if (strcmp (g->name, m->name) == 0)
-            json_array_add_element (arr, field_node (ev, g, mask));
+          Member e;
+          if (strcmp (g_array_index (ev->fields, MsField, j).name, m->name) != 0)
+            continue;
+          field_member (ev, j, &e);
+          json_array_add_element (arr, member_node (ev, &e, mask));
         }
       JsonNode *n = json_node_new (JSON_NODE_ARRAY);
       json_node_take_array (n, arr);
