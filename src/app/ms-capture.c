@@ -477,6 +477,18 @@ ms_capture_find_session (MsCapture *self, guint id)
   return NULL;
 }
 
+guint
+ms_capture_first_mail_session (MsCapture *self)
+{
+  for (guint i = 0; i < ms_capture_get_n_sessions (self); i++)
+    {
+      const MsSessionSummary *s = ms_capture_get_session (self, i);
+      if (!s->dns_group && s->proto != MS_PROTO_DNS)
+        return s->id;
+    }
+  return 0;
+}
+
 gboolean
 ms_capture_session_includes (MsCapture *self, guint id, guint other)
 {

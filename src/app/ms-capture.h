@@ -82,6 +82,8 @@ int ms_capture_get_linktype (MsCapture *self);
 guint ms_capture_get_n_sessions (MsCapture *self);
 const MsSessionSummary *ms_capture_get_session (MsCapture *self, guint index);
 const MsSessionSummary *ms_capture_find_session (MsCapture *self, guint id);
+/* The id of the first mail session (not DNS), or 0. */
+guint ms_capture_first_mail_session (MsCapture *self);
 /* TRUE when session `other` belongs to the lesson of session `id`: itself,
  * or a DNS group of the same client address. id 0 means every session. */
 gboolean ms_capture_session_includes (MsCapture *self, guint id, guint other);

@@ -458,7 +458,7 @@ fill_sessions (MsSessionView *self, MsCapture *capture)
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   guint n = ms_capture_get_n_sessions (capture);
   gboolean extend = sessions_extend (self, capture);
-  guint first_mail = 0;
+  guint first_mail;
   guint none = 0;
 
   if (extend)
@@ -474,14 +474,13 @@ fill_sessions (MsSessionView *self, MsCapture *capture)
     {
       const MsSessionSummary *s = ms_capture_get_session (capture, i);
 
-      if (first_mail == 0 && !s->dns_group && s->proto != MS_PROTO_DNS)
-        first_mail = s->id;
       if (i + 1 < self->session_ids->len)
         continue;
       g_ptr_array_add (labels, ms_capture_session_label (capture, s));
       g_array_append_val (self->session_ids, s->id);
     }
   g_ptr_array_add (labels, NULL);
+  first_mail = ms_capture_first_mail_session (capture);
   self->syncing = TRUE;
   gtk_string_list_splice (names, g_list_model_get_n_items (G_LIST_MODEL (names)), 0,
                           (const char *const *) labels->pdata);

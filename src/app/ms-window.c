@@ -107,18 +107,6 @@ indexing (MsWindow *self)
          && !ms_capture_is_live (self->capture);
 }
 
-static gboolean
-has_mail_session (MsCapture *capture)
-{
-  for (guint i = 0; i < ms_capture_get_n_sessions (capture); i++)
-    {
-      const MsSessionSummary *s = ms_capture_get_session (capture, i);
-      if (!s->dns_group && s->proto != MS_PROTO_DNS)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* Shows the lesson of a capture still being indexed when there is enough
  * of it: a mail session, or any frame once the first page is due. */
 static void
@@ -128,7 +116,8 @@ show_first_page (MsWindow *self, gboolean due)
 
   if (!indexing (self) || g_strcmp0 (ms_window_get_page (self), "loading") != 0)
     return;
-  if (!has_mail_session (capture) && !(due && ms_capture_get_n_frames (capture) > 0))
+  if (ms_capture_first_mail_session (capture) == 0
+      && !(due && ms_capture_get_n_frames (capture) > 0))
     return;
   g_clear_handle_id (&self->first_page_id, g_source_remove);
   ms_session_view_set_capture (self->session_view, capture);
