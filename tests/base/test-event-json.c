@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mailscope/ms-event.h"
+#include "addr-test-util.h"
 
 /* ms_event_to_json's object as one line. */
 static char *
@@ -17,18 +18,6 @@ fresh_line (const MsEvent *ev, gboolean mask)
   json_generator_set_root (gen, root);
   json_node_unref (root);
   return json_generator_to_data (gen, NULL);
-}
-
-static void
-set_addr (MsAddr *a, guint8 last, guint16 port)
-{
-  memset (a, 0, sizeof *a);
-  a->family = 4;
-  a->addr[0] = 192;
-  a->addr[1] = 0;
-  a->addr[2] = 2;
-  a->addr[3] = last;
-  a->port = port;
 }
 
 /* Event number i of a varied stream: both directions of several
@@ -55,8 +44,8 @@ make_event (guint i, GRand *rand)
        * endpoints keep changing places, more of them than a cache of
        * formatted addresses holds. */
       MsAddr client, server;
-      set_addr (&client, (guint8) (10 + client_no), (guint16) (40000 + client_no));
-      set_addr (&server, 1, 143);
+      ms_test_addr4 (&client, (guint8) (10 + client_no), (guint16) (40000 + client_no));
+      ms_test_addr4 (&server, 1, 143);
       ev->src = dir == MS_DIR_C2S ? client : server;
       ev->dst = dir == MS_DIR_C2S ? server : client;
     }

@@ -5,6 +5,7 @@
 
 #include "proto/ms-dns.h"
 #include "dns-test-util.h"
+#include "addr-test-util.h"
 
 /* --- building messages --------------------------------------------------- */
 
@@ -998,18 +999,6 @@ test_sniff (void)
 
 /* --- pairing --------------------------------------------------------------- */
 
-static void
-set_addr (MsAddr *a, guint8 last, guint16 port)
-{
-  memset (a, 0, sizeof *a);
-  a->family = 4;
-  a->addr[0] = 192;
-  a->addr[1] = 0;
-  a->addr[2] = 2;
-  a->addr[3] = last;
-  a->port = port;
-}
-
 static MsEvent *
 pair_event (MsDnsPairs *pairs, gboolean response, guint id, guint8 client, guint16 cport,
             guint32 frame, gint64 ts)
@@ -1020,8 +1009,8 @@ pair_event (MsDnsPairs *pairs, gboolean response, guint id, guint8 client, guint
   MsEvent *ev = decode1 (m, FALSE);
   ev->frame = frame;
   ev->ts_nsec = ts;
-  set_addr (response ? &ev->dst : &ev->src, client, cport);
-  set_addr (response ? &ev->src : &ev->dst, 53, 53);
+  ms_test_addr4 (response ? &ev->dst : &ev->src, client, cport);
+  ms_test_addr4 (response ? &ev->src : &ev->dst, 53, 53);
   ms_dns_pairs_process (pairs, ev);
   return ev;
 }

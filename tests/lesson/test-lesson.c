@@ -8,6 +8,7 @@
 
 #include "mailscope/ms-lesson.h"
 #include "mailscope/ms-sink.h"
+#include "addr-test-util.h"
 
 /* --- building events --------------------------------------------------- */
 
@@ -19,18 +20,6 @@ typedef struct {
   MsSink *sink;        /* when set, run() hands each event on to it */
 } Fixture;
 
-static void
-set_addr (MsAddr *a, guint8 last, guint16 port)
-{
-  memset (a, 0, sizeof *a);
-  a->family = 4;
-  a->addr[0] = 192;
-  a->addr[1] = 0;
-  a->addr[2] = 2;
-  a->addr[3] = last;
-  a->port = port;
-}
-
 /* An event of stream `stream` at `ms` milliseconds, one frame each. Client
  * 192.0.2.<stream+10>:50000, server 192.0.2.1 on the protocol's port. */
 static MsEvent *
@@ -40,8 +29,8 @@ mk (Fixture *fx, MsProto proto, MsDir dir, const char *kind, gint64 stream, gint
   MsEvent *ev = ms_event_new (proto, dir, kind);
   MsAddr c, s;
   guint16 port = proto == MS_PROTO_POP3 ? 110 : proto == MS_PROTO_DNS ? 53 : 143;
-  set_addr (&c, (guint8) (10 + (stream < 0 ? 0 : stream)), 50000);
-  set_addr (&s, 1, port);
+  ms_test_addr4 (&c, (guint8) (10 + (stream < 0 ? 0 : stream)), 50000);
+  ms_test_addr4 (&s, 1, port);
   ev->client = c;
   ev->server = s;
   ev->src = dir == MS_DIR_S2C ? s : c;
