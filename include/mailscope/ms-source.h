@@ -45,6 +45,13 @@ typedef struct _MsSource MsSource;
  * unsupported link type. */
 MsSource *ms_source_open_file (const char *path, GError **error);
 
+/* Like ms_source_open_file, but reads a regular file through a memory
+ * mapping, which spares the kernel copying every byte into a buffer
+ * (other files are read as ms_source_open_file reads them). The caller
+ * must be ready for SIGBUS: reading faults if another program shortens
+ * the file meanwhile. */
+MsSource *ms_source_open_mapped (const char *path, GError **error);
+
 /* Reads a pcap or pcapng stream from a file descriptor (a pipe from the
  * capture helper), taking the descriptor over. `name` names it in messages.
  * Blocks until the stream's header has arrived; NULL with a one-line error

@@ -3,9 +3,11 @@
  * JSON Lines. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <glib/gi18n-lib.h>
 
 #include "mailscope/ms-source.h"
@@ -76,6 +78,7 @@ relay_write (gpointer data)
       if (batch->len == 0)
         {
           g_async_queue_push (r->empty, batch);
+          { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); if (g_getenv("XT")) fprintf (stderr, "W %.1f ", ts.tv_sec*1e3+ts.tv_nsec/1e6); }
           return NULL;
         }
       for (guint i = 0; i < batch->len; i++)
@@ -136,6 +139,47 @@ relay_finish (Relay *r)
   g_async_queue_unref (r->full);
   g_async_queue_unref (r->empty);
   g_free (r);
+}
+
+/* --- a capture shortened while it is read ------------------------------
+ *
+ * The capture is read through a memory mapping (ms_source_open_mapped).
+ * If another program shortens the file meanwhile, touching the lost pages
+ * raises SIGBUS; instead of dying with it, the command says what happened
+ * in one line, like every other error, and exits with status 1. */
+
+static char shortened_line[1024];
+static gsize shortened_len;
+
+static void
+on_sigbus (int sig)
+{
+  (void) sig;
+  /* Only async-signal-safe calls here: the line was made beforehand. If
+   * stderr is gone, the exit status still tells. */
+  gssize written = write (STDERR_FILENO, shortened_line, shortened_len);
+  (void) written;
+  _exit (MS_CLI_EXIT_FAILURE);
+}
+
+static void
+catch_shortened_file (const char *path)
+{
+  const char *what = _("the capture file became shorter while it was being read");
+  g_autofree char *line = g_strdup_printf ("mailscope-cli: %s: %s\n", path, what);
+  if (strlen (line) >= sizeof shortened_line)   /* a very long path: leave it out */
+    {
+      g_free (line);
+      line = g_strdup_printf ("mailscope-cli: %s\n", what);
+    }
+  shortened_len = g_strlcpy (shortened_line, line, sizeof shortened_line);
+  shortened_len = MIN (shortened_len, sizeof shortened_line - 1);
+
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigbus;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGBUS, &sa, NULL);
 }
 
 /* --- the command ------------------------------------------------------- */
@@ -209,7 +253,8 @@ ms_cmd_decode (int argc, char **argv)
       return MS_CLI_EXIT_USAGE;
     }
 
-  MsSource *src = ms_source_open_file (files[0], &error);
+  catch_shortened_file (files[0]);
+  MsSource *src = ms_source_open_mapped (files[0], &error);
   if (src == NULL)
     {
       ms_cli_error ("%s", error->message);
@@ -264,6 +309,7 @@ ms_cmd_decode (int argc, char **argv)
       break;
     }
   ms_pipeline_finish (pipe);
+  { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); if (g_getenv("XT")) fprintf (stderr, "D %.1f ", ts.tv_sec*1e3+ts.tv_nsec/1e6); }
   if (relay)
     relay_finish (relay);
 

@@ -186,6 +186,11 @@ test_ipv6_reassembly (void)
 
 /* ---------------------------------------------------- formats, offsets */
 
+/* How the tests open capture files: each file test runs once through
+ * ms_source_open_file and once through ms_source_open_mapped. */
+typedef MsSource *(*Opener) (const char *path, GError **error);
+static Opener open_capture = ms_source_open_file;
+
 typedef struct {
   gint64 ts;
   GBytes *bytes;
@@ -197,7 +202,7 @@ static GArray *
 read_all (const char *path)
 {
   GError *error = NULL;
-  MsSource *src = ms_source_open_file (path, &error);
+  MsSource *src = open_capture (path, &error);
   GArray *frames = g_array_new (FALSE, TRUE, sizeof (SavedFrame));
   MsFrame frame;
 
@@ -317,7 +322,7 @@ static void
 assert_open_fails (const char *path, MsSourceError code, const char *message)
 {
   GError *error = NULL;
-  MsSource *src = ms_source_open_file (path, &error);
+  MsSource *src = open_capture (path, &error);
 
   g_assert_null (src);
   g_assert_error (error, MS_SOURCE_ERROR, (gint) code);
@@ -352,7 +357,7 @@ test_error_not_capture (void)
     char *prefix = g_strdup_printf ("%s is a damaged capture: ", path);
 
     write_file (path, "\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00", 10);
-    g_assert_null (ms_source_open_file (path, &error));
+    g_assert_null (open_capture (path, &error));
     g_assert_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN);
     g_assert_true (g_str_has_prefix (error->message, prefix));
     g_assert_null (strchr (error->message, '\n'));
@@ -390,7 +395,7 @@ test_error_linktype (void)
   g_free (msg);
 
   /* a real FDDI capture from the zeek test suite */
-  g_assert_null (ms_source_open_file (fddi, &error));
+  g_assert_null (open_capture (fddi, &error));
   g_assert_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_LINKTYPE);
   g_assert_true (strstr (error->message, "(FDDI)") != NULL);
   g_clear_error (&error);
@@ -398,7 +403,7 @@ test_error_linktype (void)
   /* linktype 101 in the file is raw IP whatever DLT_RAW is locally */
   write_pcap_header (path, 101);
   {
-    MsSource *src = ms_source_open_file (path, &error);
+    MsSource *src = open_capture (path, &error);
     MsFrame frame;
 
     g_assert_no_error (error);
@@ -430,7 +435,7 @@ check_truncated (const char *capture, gsize cut, guint whole)
   g_assert_cmpuint (cut, <, len);
   write_file (path, contents, cut);
 
-  src = ms_source_open_file (path, &error);
+  src = open_capture (path, &error);
   g_assert_no_error (error);
   while ((rc = ms_source_next (src, &frame, &error)) == 1)
     n++;
@@ -455,6 +460,67 @@ test_error_truncated (void)
   check_truncated ("dns_tcp.pcap", 24 + 90 + 76 + 10, 2);   /* inside its record header */
   check_truncated ("dns_tcp.pcap", 24 + 90 + 40, 1);
   check_truncated ("dns_tcp-ng.pcap", 1412 - 20, 10);       /* inside the last block */
+}
+
+/* -------------------------------------------------------- mapped files */
+
+static void
+test_mapped (void)
+{
+  open_capture = ms_source_open_mapped;
+  test_formats ();
+  test_error_missing ();
+  test_error_not_capture ();
+  test_error_linktype ();
+  test_error_truncated ();
+  open_capture = ms_source_open_file;
+}
+
+/* What a mapping costs: a file shortened while it is read faults with
+ * SIGBUS, which mailscope-cli turns into a one-line error (tests/cli). */
+static void
+test_mapped_shortened (void)
+{
+  GError *error = NULL;
+
+  if (g_test_subprocess ())
+    {
+      const char *path = g_getenv ("MS_TEST_LONG_CAPTURE");
+      MsSource *src = ms_source_open_mapped (path, &error);
+      MsFrame frame;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (ms_source_next (src, &frame, &error), ==, 1);
+      g_assert_cmpint (truncate (path, 0), ==, 0);
+      while (ms_source_next (src, &frame, &error) == 1)
+        ;
+      g_print ("read to the end of a file shortened under the mapping\n");
+      return;
+    }
+
+  /* The file header, then the first capture's records until the file
+   * spans many pages. */
+  char *in = data_path ("dns_tcp.pcap");
+  char *path = tmp_path ("long.pcap");
+  char *contents;
+  gsize len;
+  g_file_get_contents (in, &contents, &len, &error);
+  g_assert_no_error (error);
+  GString *big = g_string_new_len (contents, (gssize) len);
+  while (big->len < 1024 * 1024)
+    g_string_append_len (big, contents + 24, (gssize) len - 24);
+  write_file (path, big->str, big->len);
+
+  g_setenv ("MS_TEST_LONG_CAPTURE", path, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout_unmatched ("*read to the end*");
+  g_unsetenv ("MS_TEST_LONG_CAPTURE");
+
+  g_string_free (big, TRUE);
+  g_free (contents);
+  g_free (in);
+  cleanup_tmp (path);
 }
 
 /* ------------------------------------------------------------------ live */
@@ -622,6 +688,8 @@ main (int argc, char **argv)
   g_test_add_func ("/source/error/not-capture", test_error_not_capture);
   g_test_add_func ("/source/error/linktype", test_error_linktype);
   g_test_add_func ("/source/error/truncated", test_error_truncated);
+  g_test_add_func ("/source/mapped/same", test_mapped);
+  g_test_add_func ("/source/mapped/shortened", test_mapped_shortened);
   g_test_add_func ("/source/live/read", test_live);
   g_test_add_func ("/source/live/break", test_live_break);
   g_test_add_func ("/source/live/errors", test_live_errors);

@@ -3,11 +3,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <pcap/pcap.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -25,6 +28,12 @@
 #define MS_SOURCE_LIVE_TIMEOUT_MS 100
 /* Bytes of the file we look at to tell pcap from pcapng from anything else. */
 #define MS_SOURCE_MAGIC_LEN 4
+/* A mapped capture's pages that have been read are given back in steps
+ * of this many bytes, checked every MS_SOURCE_RELEASE_FRAMES frames: they
+ * would otherwise count in the process's memory until the end, and the
+ * memory a decode takes must not grow with the file. */
+#define MS_SOURCE_RELEASE_BYTES (2 * 1024 * 1024)
+#define MS_SOURCE_RELEASE_FRAMES 512
 /* stdio buffer for capture files: libpcap reads a record at a time, and
  * stdio's default (one 4 KiB block) would make a system call every few
  * frames; this makes a few hundred for a 100 MiB capture. */
@@ -47,6 +56,15 @@ struct _MsSource {
   gint stop;             /* set by ms_source_break, atomically */
   pcap_dumper_t *dumper;
   char *file_buffer;     /* stdio's buffer for a capture file, freed after it */
+  void *map;             /* the file's mapping (ms_source_open_mapped), or NULL */
+  gsize map_len;
+  gsize map_released;    /* bytes at its start given back (see release_read_pages) */
+  /* File offsets of pcap records are counted rather than asked of stdio
+   * for every frame: record_header is 16 for the standard formats (0:
+   * always ask), next_offset the next record's offset or -1 when unsure. */
+  guint record_header;
+  guint32 snaplen;
+  gint64 next_offset;
 };
 
 G_DEFINE_QUARK (ms-source-error-quark, ms_source_error)
@@ -155,30 +173,35 @@ ms_source_check_link (MsSource *src, GError **error)
   return TRUE;
 }
 
-/* Opens a capture file: NULL with a one-line error when it is missing,
- * unreadable, not a capture, damaged at the start or of a foreign link type. */
-MsSource *
-ms_source_open_file (const char *path, GError **error)
+/* Gives back the mapped pages before the stream's position: libpcap and
+ * stdio have copied what they read, so nothing looks at them again. */
+static void
+release_read_pages (MsSource *src)
+{
+  FILE *fp = pcap_file (src->pcap);
+  gint64 pos = fp ? ftello (fp) : -1;
+  if (pos < 0)
+    return;
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize upto = MIN ((gsize) pos, src->map_len) / page * page;
+  if (upto < src->map_released + MS_SOURCE_RELEASE_BYTES)
+    return;
+  madvise ((char *) src->map + src->map_released, upto - src->map_released, MADV_DONTNEED);
+  src->map_released = upto;
+}
+
+/* Reads a capture file through `fp` (its stdio buffer, if ours, is
+ * `buffer`): sniffs the magic, hands the stream to libpcap and checks the
+ * link type. Takes fp and buffer over, on failure too. */
+static MsSource *
+open_stream (FILE *fp, char *buffer, const char *path, GError **error)
 {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   guint8 magic[MS_SOURCE_MAGIC_LEN];
   MsSource *src;
   MsFileKind kind;
-  FILE *fp;
   gsize n;
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  fp = g_fopen (path, "rb");
-  if (fp == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
-                   _("cannot open %s: %s"), path, g_strerror (saved));
-      return NULL;
-    }
-  char *buffer = g_malloc (MS_SOURCE_FILE_BUFFER);
-  setvbuf (fp, buffer, _IOFBF, MS_SOURCE_FILE_BUFFER);
   /* Only the thread reading the source uses the stream: spare stdio its
    * lock around every read (two per frame once the program has threads). */
   __fsetlocking (fp, FSETLOCKING_BYCALLER);
@@ -220,6 +243,77 @@ ms_source_open_file (const char *path, GError **error)
     {
       ms_source_close (src);
       return NULL;
+    }
+  /* Kuznetzov's patched format has longer record headers: not counted. */
+  gboolean standard = kind == MS_FILE_PCAP && !(magic[2] == 0xcd || magic[1] == 0xcd);
+  src->record_header = standard ? 16 : 0;
+  src->snaplen = (guint32) MAX (pcap_snapshot (src->pcap), 0);
+  src->next_offset = -1;
+  return src;
+}
+
+static void
+set_open_error (GError **error, const char *path, int saved)
+{
+  g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+               _("cannot open %s: %s"), path, g_strerror (saved));
+}
+
+/* Opens a capture file: NULL with a one-line error when it is missing,
+ * unreadable, not a capture, damaged at the start or of a foreign link type. */
+MsSource *
+ms_source_open_file (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  FILE *fp = g_fopen (path, "rb");
+  if (fp == NULL)
+    {
+      set_open_error (error, path, errno);
+      return NULL;
+    }
+  char *buffer = g_malloc (MS_SOURCE_FILE_BUFFER);
+  setvbuf (fp, buffer, _IOFBF, MS_SOURCE_FILE_BUFFER);
+  return open_stream (fp, buffer, path, error);
+}
+
+MsSource *
+ms_source_open_mapped (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      set_open_error (error, path, errno);
+      return NULL;
+    }
+  struct stat st;
+  void *map = MAP_FAILED;
+  gsize len = 0;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0
+      && (guint64) st.st_size <= G_MAXSIZE)
+    {
+      len = (gsize) st.st_size;
+      map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+  close (fd);
+  if (map == MAP_FAILED)
+    return ms_source_open_file (path, error);   /* a pipe, an empty file, … */
+  madvise (map, len, MADV_SEQUENTIAL);
+  FILE *fp = fmemopen (map, len, "r");
+  if (fp == NULL)
+    {
+      munmap (map, len);
+      return ms_source_open_file (path, error);
+    }
+  MsSource *src = open_stream (fp, NULL, path, error);
+  if (src == NULL)
+    munmap (map, len);
+  else
+    {
+      src->map = map;
+      src->map_len = len;
     }
   return src;
 }
@@ -390,8 +484,10 @@ ms_source_next (MsSource *src, MsFrame *frame, GError **error)
 
   if (!src->live && src->kind == MS_FILE_PCAP)
     {
-      FILE *fp = pcap_file (src->pcap);
-      if (fp != NULL)
+      FILE *fp;
+      if (src->next_offset >= 0)
+        offset = src->next_offset;
+      else if ((fp = pcap_file (src->pcap)) != NULL)
         offset = ftello (fp);
     }
 
@@ -428,6 +524,8 @@ ms_source_next (MsSource *src, MsFrame *frame, GError **error)
     }
 
   src->number++;
+  if (src->map != NULL && src->number % MS_SOURCE_RELEASE_FRAMES == 0)
+    release_read_pages (src);
   frame->number = src->number;
   frame->ts_nsec = (gint64) hdr->ts.tv_sec * G_GINT64_CONSTANT (1000000000)
                    + (gint64) hdr->ts.tv_usec * (src->nano ? 1 : 1000);
@@ -436,6 +534,11 @@ ms_source_next (MsSource *src, MsFrame *frame, GError **error)
   frame->len = hdr->len;
   frame->linktype = src->linktype;
   frame->file_offset = offset;
+  /* A frame cut to the snapshot length had bytes skipped after it. */
+  if (src->record_header && offset >= 0 && hdr->caplen < src->snaplen)
+    src->next_offset = offset + src->record_header + hdr->caplen;
+  else
+    src->next_offset = -1;
 
   if (src->dumper != NULL)
     pcap_dump ((u_char *) src->dumper, hdr, data);
@@ -525,6 +628,8 @@ ms_source_close (MsSource *src)
   if (src->pcap != NULL)
     pcap_close (src->pcap);
   g_free (src->file_buffer);
+  if (src->map != NULL)
+    munmap (src->map, src->map_len);
   g_free (src->name);
   g_free (src);
 }
