@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mailscope/ms-event.h"
+#include "ms-reuse-private.h"
 
 /* --- storage -------------------------------------------------------------
  *
@@ -55,18 +56,7 @@ block_free (EventBlock *b)
   g_free (b);
 }
 
-/* Reused blocks would hide a use after free from AddressSanitizer: with
- * it, every event gets a block of its own. */
-#if defined(__SANITIZE_ADDRESS__)
-#define MS_EVENT_REUSE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MS_EVENT_REUSE 0
-#endif
-#endif
-#ifndef MS_EVENT_REUSE
-#define MS_EVENT_REUSE 1
-#endif
+#define MS_EVENT_REUSE MS_REUSE_BLOCKS
 
 static void
 spares_free (gpointer data)

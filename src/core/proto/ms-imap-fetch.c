@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ms-imap-fetch.h"
+#include "ms-reuse-private.h"
 
 /* --- token trees ------------------------------------------------------ */
 
@@ -32,13 +33,34 @@ tok_inline_text (MsImapTok *tok)
   return (char *) (tok + 1);
 }
 
+/* Each thread keeps one emptied chunk for its next line: most lines need
+ * just one, and a block of this size is slow to get from malloc and to
+ * give back. */
+static GPrivate spare_chunk = G_PRIVATE_INIT (g_free);
+
+static TokChunk *
+chunk_new (TokChunk *next)
+{
+  TokChunk *c = MS_REUSE_BLOCKS ? g_private_get (&spare_chunk) : NULL;
+  if (c)
+    g_private_set (&spare_chunk, NULL);
+  else
+    c = g_malloc (TOK_ARENA_CHUNK);
+  c->next = next;
+  c->used = 0;
+  return c;
+}
+
 static void
 arena_free (TokArena *a)
 {
   while (a->chunks)
     {
       TokChunk *next = a->chunks->next;
-      g_free (a->chunks);
+      if (MS_REUSE_BLOCKS && g_private_get (&spare_chunk) == NULL)
+        g_private_set (&spare_chunk, a->chunks);
+      else
+        g_free (a->chunks);
       a->chunks = next;
     }
   g_free (a);
@@ -75,9 +97,7 @@ tok_new_text (TokArena *a, MsImapTokType type, gsize room)
       TokChunk *c = a->chunks;
       if (c == NULL || c->used + need > TOK_ARENA_CHUNK - sizeof (TokChunk))
         {
-          c = g_malloc (TOK_ARENA_CHUNK);
-          c->next = a->chunks;
-          c->used = 0;
+          c = chunk_new (a->chunks);
           a->chunks = c;
         }
       tok = (MsImapTok *) ((char *) (c + 1) + c->used);
@@ -615,22 +635,36 @@ structures_note (MsImapStructures *st, char *key, JsonNode *parts, gint64 size)
   g_queue_push_tail (&st->order, key);
 }
 
+/* The table's key for a message: `kind` ('n' for a sequence number, 'u'
+ * for a UID) and the number, written into buf. Responses are many, so no
+ * printf here. */
+static const char *
+structure_key (char kind, gint64 n, char buf[24])
+{
+  char digits[21];
+  guint len = 0;
+  guint64 v = (guint64) n;
+  do
+    digits[len++] = (char) ('0' + v % 10);
+  while ((v /= 10) != 0);
+  buf[0] = kind;
+  for (guint i = 0; i < len; i++)
+    buf[1 + i] = digits[len - 1 - i];
+  buf[1 + len] = '\0';
+  return buf;
+}
+
 /* What is known about the message (by UID first, then number): an object
  * with optional "parts" and "size", or NULL. */
 static JsonObject *
 structures_get (MsImapStructures *st, gint64 number, gint64 uid)
 {
   JsonNode *n = NULL;
+  char key[24];
   if (uid >= 0)
-    {
-      g_autofree char *k = g_strdup_printf ("u%" G_GINT64_FORMAT, uid);
-      n = g_hash_table_lookup (st->by_key, k);
-    }
+    n = g_hash_table_lookup (st->by_key, structure_key ('u', uid, key));
   if (n == NULL && number >= 0)
-    {
-      g_autofree char *k = g_strdup_printf ("n%" G_GINT64_FORMAT, number);
-      n = g_hash_table_lookup (st->by_key, k);
-    }
+    n = g_hash_table_lookup (st->by_key, structure_key ('n', number, key));
   return n ? json_node_get_object (n) : NULL;
 }
 
@@ -750,10 +784,11 @@ ms_imap_fetch_response (MsImapStructures *st, gint64 number,
     }
   if (parts || size >= 0)
     {
+      char key[24];
       if (number >= 0)
-        structures_note (st, g_strdup_printf ("n%" G_GINT64_FORMAT, number), parts, size);
+        structures_note (st, g_strdup (structure_key ('n', number, key)), parts, size);
       if (uid >= 0)
-        structures_note (st, g_strdup_printf ("u%" G_GINT64_FORMAT, uid), parts, size);
+        structures_note (st, g_strdup (structure_key ('u', uid, key)), parts, size);
     }
   JsonObject *seen = structures_get (st, number, uid);
   JsonNode *known = parts;
