@@ -337,6 +337,9 @@ struct _Layout {
   JsonObject *object;   /* owned by root */
   guint n_members;
   char **names;         /* copies, to tell layouts apart */
+  const char **given;   /* the names as first given: the same static
+                         * strings come back, and comparing their
+                         * addresses spares comparing the text */
   gboolean *is_value;
   JsonNode **values;    /* per member: its value node, or NULL when replaced */
 };
@@ -357,6 +360,7 @@ layout_free (gpointer data)
       Layout *next = l->next;
       json_node_unref (l->root);
       g_strfreev (l->names);
+      g_free (l->given);
       g_free (l->is_value);
       g_free (l->values);
       g_free (l);
@@ -387,7 +391,8 @@ layout_matches (const Layout *l, const GArray *members)
   for (guint i = 0; i < members->len; i++)
     {
       const Member *m = &g_array_index (members, Member, i);
-      if (l->is_value[i] != member_is_value (m) || strcmp (l->names[i], m->name) != 0)
+      if (l->is_value[i] != member_is_value (m)
+          || (l->given[i] != m->name && strcmp (l->names[i], m->name) != 0))
         return FALSE;
     }
   return TRUE;
@@ -400,12 +405,14 @@ layout_new (const GArray *members)
   l->object = json_object_new ();
   l->n_members = members->len;
   l->names = g_new0 (char *, l->n_members + 1);
+  l->given = g_new0 (const char *, l->n_members);
   l->is_value = g_new0 (gboolean, l->n_members);
   l->values = g_new0 (JsonNode *, l->n_members);
   for (guint i = 0; i < l->n_members; i++)
     {
       const Member *m = &g_array_index (members, Member, i);
       l->names[i] = g_strdup (m->name);
+      l->given[i] = m->name;
       l->is_value[i] = member_is_value (m);
       JsonNode *n = json_node_new (l->is_value[i] ? JSON_NODE_VALUE : JSON_NODE_NULL);
       if (l->is_value[i])
