@@ -132,15 +132,20 @@ member_push_str (GArray *members, const char *name, MemberType type, const char 
     member_push (members, name, type)->v.s = s;
 }
 
+/* Names are static strings, mostly the very same ones: the address, then
+ * the first letter, settle most comparisons. */
+static gboolean
+same_name (const char *a, const char *b)
+{
+  return a == b || (a[0] == b[0] && strcmp (a, b) == 0);
+}
+
 static gboolean
 member_exists (const GArray *members, const char *name)
 {
   for (guint i = 0; i < members->len; i++)
-    {
-      const char *m = g_array_index (members, Member, i).name;
-      if (m[0] == name[0] && strcmp (m, name) == 0)
-        return TRUE;
-    }
+    if (same_name (g_array_index (members, Member, i).name, name))
+      return TRUE;
   return FALSE;
 }
 
@@ -219,11 +224,11 @@ list_members (const MsEvent *ev, GArray *members, MemberText *text)
   for (guint i = 0; ev->fields && i < ev->fields->len; i++)
     {
       const MsField *f = &g_array_index (ev->fields, MsField, i);
-      if (strcmp (f->name, "secret") == 0 || member_exists (members, f->name))
+      if (same_name (f->name, "secret") || member_exists (members, f->name))
         continue;  /* secrets are never members; repeats were gathered */
       gboolean repeated = FALSE;
       for (guint j = i + 1; j < ev->fields->len && !repeated; j++)
-        repeated = strcmp (g_array_index (ev->fields, MsField, j).name, f->name) == 0;
+        repeated = same_name (g_array_index (ev->fields, MsField, j).name, f->name);
       if (repeated)
         {
           member_push (members, f->name, MEMBER_REPEATED)->v.field = i;

@@ -244,11 +244,11 @@ ms_imap_client_head (MsImapDecoder *d)
 static void
 client_fetch (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
 {
-  GPtrArray *toks = ms_imap_tokenize_from (p, args, ev);
-  if (toks->len >= 2)
+  MsImapToks *toks = ms_imap_tokenize_from (p, args, ev);
+  if (toks->n_items >= 2)
     {
       JsonArray *items = json_array_new ();
-      gboolean moves = ms_imap_fetch_items (g_ptr_array_index (toks, 1), items);
+      gboolean moves = ms_imap_fetch_items (toks->items[1], items);
       JsonNode *node = json_node_new (JSON_NODE_ARRAY);
       json_node_take_array (node, items);
       ms_event_add_node (ev, "fetch_items", node);
@@ -256,16 +256,16 @@ client_fetch (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
     }
   else
     ev->flags |= MS_EVENT_MALFORMED;
-  g_ptr_array_unref (toks);
+  ms_imap_toks_free (toks);
 }
 
 /* LOGIN user password: emits ev and then the credential. */
 static void
 client_login (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
 {
-  GPtrArray *toks = ms_imap_tokenize_from (p, args, ev);
-  const char *user = toks->len > 0 ? ms_imap_tok_str (g_ptr_array_index (toks, 0)) : NULL;
-  const char *pass = toks->len > 1 ? ms_imap_tok_str (g_ptr_array_index (toks, 1)) : NULL;
+  MsImapToks *toks = ms_imap_tokenize_from (p, args, ev);
+  const char *user = toks->n_items > 0 ? ms_imap_tok_str (toks->items[0]) : NULL;
+  const char *pass = toks->n_items > 1 ? ms_imap_tok_str (toks->items[1]) : NULL;
   if (pass)
     {
       g_autofree char *q = quoted_form (pass);
@@ -280,7 +280,7 @@ client_login (MsImapDecoder *d, ImapParser *p, gsize args, MsEvent *ev)
   if (pass)
     emit_credential (d, ev, "LOGIN", user, pass, TRUE);
   ms_event_unref (ev);
-  g_ptr_array_unref (toks);
+  ms_imap_toks_free (toks);
 }
 
 /* A complete client logical line: a SASL response, the DONE of IDLE, or a

@@ -1,316 +1,10 @@
-/* ms-imap-fetch.c - IMAP values as token trees, FETCH items and
- * BODYSTRUCTURE to a MIME part tree (RFC 3501 sections 6.4.5, 7.4.2;
- * RFC 9051; RFC 3516 BINARY). */
+/* ms-imap-fetch.c - FETCH items and BODYSTRUCTURE to a MIME part tree
+ * (RFC 3501 sections 6.4.5, 7.4.2; RFC 9051; RFC 3516 BINARY). */
 #include "config.h"
 
 #include <string.h>
 
 #include "ms-imap-fetch.h"
-#include "ms-reuse-private.h"
-
-/* --- token trees ------------------------------------------------------ */
-
-/* Tokens of one line are made in a few large blocks (an arena) instead of
- * one allocation each: a FETCH response holds dozens of tokens, and a
- * large capture thousands of responses. A token's text follows it in the
- * same block. The arena goes when its last token is freed. */
-#define TOK_ARENA_CHUNK 4096
-
-typedef struct _TokChunk TokChunk;
-struct _TokChunk {
-  TokChunk *next;
-  gsize used;          /* bytes of the chunk's data in use */
-};
-
-typedef struct _MsImapTokArena {
-  guint tokens;        /* alive */
-  TokChunk *chunks;
-} TokArena;
-
-static char *
-tok_inline_text (MsImapTok *tok)
-{
-  return (char *) (tok + 1);
-}
-
-/* Each thread keeps one emptied chunk for its next line: most lines need
- * just one, and a block of this size is slow to get from malloc and to
- * give back. */
-static GPrivate spare_chunk = G_PRIVATE_INIT (g_free);
-
-static TokChunk *
-chunk_new (TokChunk *next)
-{
-  TokChunk *c = MS_REUSE_BLOCKS ? g_private_get (&spare_chunk) : NULL;
-  if (c)
-    g_private_set (&spare_chunk, NULL);
-  else
-    c = g_malloc (TOK_ARENA_CHUNK);
-  c->next = next;
-  c->used = 0;
-  return c;
-}
-
-static void
-arena_free (TokArena *a)
-{
-  while (a->chunks)
-    {
-      TokChunk *next = a->chunks->next;
-      if (MS_REUSE_BLOCKS && g_private_get (&spare_chunk) == NULL)
-        g_private_set (&spare_chunk, a->chunks);
-      else
-        g_free (a->chunks);
-      a->chunks = next;
-    }
-  g_free (a);
-}
-
-void
-ms_imap_tok_free (MsImapTok *tok)
-{
-  if (tok == NULL)
-    return;
-  if (tok->text != tok_inline_text (tok))
-    g_free (tok->text);
-  if (tok->items)
-    g_ptr_array_unref (tok->items);
-  TokArena *a = tok->arena;
-  if (a == NULL)
-    g_free (tok);
-  else if (--a->tokens == 0)
-    arena_free (a);
-}
-
-/* A token of `type` with room for `room` bytes of text (and a NUL) after
- * it, its text empty (the caller ends what it writes with a NUL); from
- * the arena unless it is large. */
-static MsImapTok *
-tok_new_text (TokArena *a, MsImapTokType type, gsize room)
-{
-  gsize need = (sizeof (MsImapTok) + room + 1 + 7) & ~(gsize) 7;
-  MsImapTok *tok;
-  if (need > (TOK_ARENA_CHUNK - sizeof (TokChunk)) / 4)
-    tok = g_malloc0 (need);
-  else
-    {
-      TokChunk *c = a->chunks;
-      if (c == NULL || c->used + need > TOK_ARENA_CHUNK - sizeof (TokChunk))
-        {
-          c = chunk_new (a->chunks);
-          a->chunks = c;
-        }
-      tok = (MsImapTok *) ((char *) (c + 1) + c->used);
-      c->used += need;
-      memset (tok, 0, sizeof *tok);
-      tok->arena = a;
-      a->tokens++;
-    }
-  tok->type = type;
-  tok->text = tok_inline_text (tok);
-  tok->text[0] = '\0';
-  return tok;
-}
-
-/* A token without text (a list; a literal whose bytes were not kept). */
-static MsImapTok *
-tok_new (TokArena *a, MsImapTokType type)
-{
-  MsImapTok *tok = tok_new_text (a, type, 0);
-  tok->text = NULL;
-  return tok;
-}
-
-static gboolean
-is_atom_end (char c)
-{
-  return c == ' ' || c == '(' || c == ')';
-}
-
-/* Reads an atom at text[p]; brackets (BODY[HEADER.FIELDS (A B)]) may hold
- * spaces and parentheses. Returns the offset after it. */
-static gsize
-scan_atom (const char *text, gsize len, gsize p, const MsImapLit *lits,
-           guint n_lits, guint li)
-{
-  guint bracket = 0;
-  gsize next_lit = li < n_lits ? lits[li].start : len;
-  while (p < len && p < next_lit)
-    {
-      char c = text[p];
-      if (bracket > 0)
-        {
-          if (c == ']')
-            bracket--;
-          else if (c == '[')
-            bracket++;
-        }
-      else if (is_atom_end (c))
-        break;
-      else if (c == '[')
-        bracket++;
-      p++;
-    }
-  return p;
-}
-
-GPtrArray *
-ms_imap_tokenize (const char *text, gsize len, gsize start,
-                  const MsImapLit *lits, guint n_lits, gboolean *malformed)
-{
-  GPtrArray *top = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
-  TokArena *arena = g_new0 (TokArena, 1);
-  GPtrArray *stack[MS_IMAP_MAX_DEPTH + 1];
-  guint depth = 0, too_deep = 0, li = 0;
-  gsize p = start;
-
-  stack[0] = top;
-  while (p < len)
-    {
-      while (li < n_lits && lits[li].start < p)
-        li++;
-      char c = text[p];
-      if (c == ' ')
-        {
-          p++;
-          continue;
-        }
-      if (li < n_lits && lits[li].start == p)
-        {
-          const MsImapLit *lit = &lits[li];
-          if (too_deep == 0)
-            {
-              MsImapTok *tok;
-              if (lit->kept)
-                {
-                  tok = tok_new_text (arena, MS_IMAP_TOK_LITERAL, lit->kept->len);
-                  if (lit->kept->len > 0)
-                    memcpy (tok->text, lit->kept->data, lit->kept->len);
-                  tok->text[lit->kept->len] = '\0';
-                  tok->text_len = lit->kept->len;
-                  tok->complete = lit->kept->len == lit->size;
-                }
-              else
-                tok = tok_new (arena, MS_IMAP_TOK_LITERAL);
-              tok->size = lit->size;
-              tok->got = lit->got;
-              g_ptr_array_add (stack[depth], tok);
-            }
-          p = lit->end > p ? lit->end : p + 1;
-          li++;
-          continue;
-        }
-      if (c == '(')
-        {
-          if (too_deep > 0 || depth == MS_IMAP_MAX_DEPTH)
-            {
-              *malformed = TRUE;
-              too_deep++;
-            }
-          else
-            {
-              MsImapTok *tok = tok_new (arena, MS_IMAP_TOK_LIST);
-              tok->items = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_imap_tok_free);
-              g_ptr_array_add (stack[depth], tok);
-              stack[++depth] = tok->items;
-            }
-          p++;
-          continue;
-        }
-      if (c == ')')
-        {
-          if (too_deep > 0)
-            too_deep--;
-          else if (depth == 0)
-            *malformed = TRUE;
-          else
-            depth--;
-          p++;
-          continue;
-        }
-      if (c == '"')
-        {
-          /* First the extent, then the unescaped text (never longer). */
-          gsize q = p + 1;
-          gboolean closed = FALSE;
-          while (q < len)
-            {
-              if (text[q] == '\\' && q + 1 < len)
-                {
-                  q += 2;
-                  continue;
-                }
-              if (text[q] == '"')
-                {
-                  closed = TRUE;
-                  break;
-                }
-              q++;
-            }
-          if (!closed)
-            *malformed = TRUE;
-          if (too_deep == 0)
-            {
-              MsImapTok *tok = tok_new_text (arena, MS_IMAP_TOK_QUOTED, q - (p + 1));
-              gsize n = 0;
-              for (gsize r = p + 1; r < q; r++)
-                {
-                  if (text[r] == '\\' && r + 1 < len)
-                    r++;
-                  tok->text[n++] = text[r];
-                }
-              tok->text[n] = '\0';
-              tok->text_len = n;
-              tok->size = n;
-              g_ptr_array_add (stack[depth], tok);
-            }
-          p = closed ? q + 1 : q;
-          continue;
-        }
-      gsize q = scan_atom (text, len, p, lits, n_lits, li);
-      if (q == p)
-        q = p + 1;  /* a lone "{" that is not a literal */
-      if (too_deep == 0)
-        {
-          MsImapTok *tok = tok_new_text (arena, MS_IMAP_TOK_ATOM, q - p);
-          memcpy (tok->text, text + p, q - p);
-          tok->text[q - p] = '\0';
-          tok->text_len = q - p;
-          tok->size = q - p;
-          g_ptr_array_add (stack[depth], tok);
-        }
-      p = q;
-    }
-  if (depth > 0 || too_deep > 0)
-    *malformed = TRUE;
-  if (arena->tokens == 0)
-    arena_free (arena);   /* no token took a place in it */
-  return top;
-}
-
-const char *
-ms_imap_tok_str (const MsImapTok *tok)
-{
-  if (tok == NULL || tok->type == MS_IMAP_TOK_LIST)
-    return NULL;
-  if (tok->type == MS_IMAP_TOK_ATOM && g_ascii_strcasecmp (tok->text, "NIL") == 0)
-    return NULL;
-  return tok->text;
-}
-
-gboolean
-ms_imap_tok_is (const MsImapTok *tok, const char *atom)
-{
-  return tok && tok->type == MS_IMAP_TOK_ATOM && g_ascii_strcasecmp (tok->text, atom) == 0;
-}
-
-static const MsImapTok *
-item_at (const MsImapTok *list, guint i)
-{
-  if (list == NULL || list->type != MS_IMAP_TOK_LIST || i >= list->items->len)
-    return NULL;
-  return g_ptr_array_index (list->items, i);
-}
 
 /* --- FETCH items ------------------------------------------------------- */
 
@@ -379,8 +73,8 @@ ms_imap_fetch_items (const MsImapTok *tok, JsonArray *items)
     return FALSE;
   if (tok->type == MS_IMAP_TOK_LIST)
     {
-      for (guint i = 0; i < tok->items->len; i++)
-        moves |= ms_imap_fetch_items (g_ptr_array_index (tok->items, i), items);
+      for (guint i = 0; i < tok->n_items; i++)
+        moves |= ms_imap_fetch_items (tok->items[i], items);
       return moves;
     }
   if (tok->type != MS_IMAP_TOK_ATOM)
@@ -414,11 +108,11 @@ param_get (const MsImapTok *params, const char *key)
 {
   if (params == NULL || params->type != MS_IMAP_TOK_LIST)
     return NULL;
-  for (guint i = 0; i + 1 < params->items->len; i += 2)
+  for (guint i = 0; i + 1 < params->n_items; i += 2)
     {
-      const char *k = ms_imap_tok_str (g_ptr_array_index (params->items, i));
+      const char *k = ms_imap_tok_str (params->items[i]);
       if (k && g_ascii_strcasecmp (k, key) == 0)
-        return ms_imap_tok_str (g_ptr_array_index (params->items, i + 1));
+        return ms_imap_tok_str (params->items[i + 1]);
     }
   return NULL;
 }
@@ -428,8 +122,8 @@ add_disposition (JsonObject *o, const MsImapTok *disp)
 {
   if (disp == NULL || disp->type != MS_IMAP_TOK_LIST)
     return;
-  const char *kind = ms_imap_tok_str (item_at (disp, 0));
-  const char *filename = param_get (item_at (disp, 1), "filename");
+  const char *kind = ms_imap_tok_str (ms_imap_tok_item (disp, 0));
+  const char *filename = param_get (ms_imap_tok_item (disp, 1), "filename");
   if (filename)
     set_str (o, "filename", filename);
   if (kind)
@@ -451,13 +145,13 @@ static JsonNode *
 body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint depth,
            guint *budget)
 {
-  if (body == NULL || body->type != MS_IMAP_TOK_LIST || body->items->len == 0
+  if (body == NULL || body->type != MS_IMAP_TOK_LIST || body->n_items == 0
       || depth > MS_IMAP_MAX_DEPTH || *budget == 0)
     return NULL;
   (*budget)--;
 
   JsonObject *o = json_object_new ();
-  const MsImapTok *first = item_at (body, 0);
+  const MsImapTok *first = ms_imap_tok_item (body, 0);
 
   if (first->type == MS_IMAP_TOK_LIST)
     {
@@ -465,29 +159,29 @@ body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint dept
       guint i = 0, n = 0;
       if (!msg_root)
         set_str (o, "part", num);
-      while (i < body->items->len && item_at (body, i)->type == MS_IMAP_TOK_LIST)
+      while (i < body->n_items && ms_imap_tok_item (body, i)->type == MS_IMAP_TOK_LIST)
         {
           g_autofree char *cn = child_number (num, ++n);
-          JsonNode *child = body_node (item_at (body, i), cn, FALSE, depth + 1, budget);
+          JsonNode *child = body_node (ms_imap_tok_item (body, i), cn, FALSE, depth + 1, budget);
           if (child)
             json_array_add_element (children, child);
           i++;
         }
-      g_autofree char *sub = lower_or (item_at (body, i), "mixed");
+      g_autofree char *sub = lower_or (ms_imap_tok_item (body, i), "mixed");
       g_autofree char *type = g_strconcat ("multipart/", sub, NULL);
       set_str (o, "type", type);
-      add_disposition (o, item_at (body, i + 2));
+      add_disposition (o, ms_imap_tok_item (body, i + 2));
       json_object_set_array_member (o, "children", children);
     }
   else
     {
       g_autofree char *part = msg_root ? child_number (num, 1) : g_strdup (num);
       g_autofree char *maj = lower_or (first, "text");
-      g_autofree char *sub = lower_or (item_at (body, 1), "plain");
+      g_autofree char *sub = lower_or (ms_imap_tok_item (body, 1), "plain");
       g_autofree char *type = g_strconcat (maj, "/", sub, NULL);
-      const MsImapTok *params = item_at (body, 2);
-      const char *enc = ms_imap_tok_str (item_at (body, 5));
-      const MsImapTok *size = item_at (body, 6);
+      const MsImapTok *params = ms_imap_tok_item (body, 2);
+      const char *enc = ms_imap_tok_str (ms_imap_tok_item (body, 5));
+      const MsImapTok *size = ms_imap_tok_item (body, 6);
       const char *name = param_get (params, "name");
       gboolean is_text = g_strcmp0 (maj, "text") == 0;
       gboolean is_msg = g_strcmp0 (maj, "message") == 0
@@ -505,10 +199,10 @@ body_node (const MsImapTok *body, const char *num, gboolean msg_root, guint dept
         }
       if (name)
         set_str (o, "name", name);
-      add_disposition (o, item_at (body, ext + 1));
+      add_disposition (o, ms_imap_tok_item (body, ext + 1));
       if (is_msg)
         {
-          JsonNode *inner = body_node (item_at (body, 8), part, TRUE, depth + 1, budget);
+          JsonNode *inner = body_node (ms_imap_tok_item (body, 8), part, TRUE, depth + 1, budget);
           if (inner)
             {
               JsonArray *children = json_array_new ();
@@ -768,9 +462,9 @@ ms_imap_fetch_response (MsImapStructures *st, gint64 number,
   if (list == NULL || list->type != MS_IMAP_TOK_LIST)
     return;
   /* First pass: identity and structure, which may follow the content. */
-  for (guint i = 0; i + 1 < list->items->len; i += 2)
+  for (guint i = 0; i + 1 < list->n_items; i += 2)
     {
-      const MsImapTok *name = item_at (list, i), *val = item_at (list, i + 1);
+      const MsImapTok *name = ms_imap_tok_item (list, i), *val = ms_imap_tok_item (list, i + 1);
       if (name->type != MS_IMAP_TOK_ATOM)
         continue;
       if (g_ascii_strcasecmp (name->text, "UID") == 0 && val->type == MS_IMAP_TOK_ATOM)
@@ -798,9 +492,9 @@ ms_imap_fetch_response (MsImapStructures *st, gint64 number,
     size = json_object_get_int_member (seen, "size");
 
   GString *info = g_string_new (NULL);
-  for (guint i = 0; i + 1 < list->items->len; i += 2)
+  for (guint i = 0; i + 1 < list->n_items; i += 2)
     {
-      const MsImapTok *name = item_at (list, i), *val = item_at (list, i + 1);
+      const MsImapTok *name = ms_imap_tok_item (list, i), *val = ms_imap_tok_item (list, i + 1);
       const char *section = NULL;
       gsize slen = 0;
       if (name->type != MS_IMAP_TOK_ATOM || !ms_imap_fetch_item_moves_content (name->text))

@@ -1,17 +1,14 @@
-/* ms-imap-fetch.h - IMAP values (RFC 3501/9051 section 4) as token trees,
- * FETCH item interpretation and BODYSTRUCTURE to MIME part tree.
+/* ms-imap-fetch.h - FETCH item interpretation and BODYSTRUCTURE to MIME
+ * part tree.
  * Internal to the IMAP decoder (ms-imap.c). */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "mailscope/ms-event.h"
+#include "ms-imap-tokens.h"
 
 G_BEGIN_DECLS
-
-/* Parenthesised lists nest at most this deep; deeper input is malformed
- * (real BODYSTRUCTUREs stay far below; the cap bounds recursion). */
-#define MS_IMAP_MAX_DEPTH 64
 
 /* Parts kept of one structure; real messages have a few dozen at most,
  * and the cap bounds the memory of remembered structures. */
@@ -20,52 +17,6 @@ G_BEGIN_DECLS
 /* Messages (structure, size) remembered per connection to describe later
  * partial fetches; the oldest is forgotten first (a listing fetches many). */
 #define MS_IMAP_MAX_STRUCTURES 128
-
-typedef enum {
-  MS_IMAP_TOK_ATOM,     /* also NIL, numbers, BODY[…]<…> */
-  MS_IMAP_TOK_QUOTED,
-  MS_IMAP_TOK_LITERAL,
-  MS_IMAP_TOK_LIST,
-} MsImapTokType;
-
-typedef struct _MsImapTok MsImapTok;
-struct _MsImapTok {
-  MsImapTokType type;
-  char *text;         /* atom, unescaped quoted, or the kept literal bytes */
-  gsize text_len;
-  guint64 size;       /* literal: announced size; quoted: text_len */
-  guint64 got;        /* literal: bytes that arrived */
-  gboolean complete;  /* literal: text holds every byte */
-  GPtrArray *items;   /* list: children (MsImapTok) */
-  struct _MsImapTokArena *arena;  /* the block it was made in, or NULL */
-};
-
-/* A literal inside a logical line's text: text[start, end) is "{n}",
- * "{n+}" or "~{n}"; its bytes were delivered out of line. */
-typedef struct {
-  gsize start;
-  gsize end;
-  guint64 size;
-  guint64 got;
-  GByteArray *kept;   /* first bytes (all when complete), or NULL */
-  gboolean sync;      /* synchronising: waits for the server's "+" */
-  gboolean binary;    /* ~{n} (RFC 3516) */
-} MsImapLit;
-
-void ms_imap_tok_free (MsImapTok *tok);
-
-/* Tokenizes text[start, len) into a new array of MsImapTok. Literals are
- * taken from `lits` by position. Sets *malformed on unbalanced parentheses,
- * an unterminated quoted string or nesting deeper than MS_IMAP_MAX_DEPTH;
- * what could be read is still returned. Never NULL. */
-GPtrArray *ms_imap_tokenize (const char *text, gsize len, gsize start,
-                             const MsImapLit *lits, guint n_lits,
-                             gboolean *malformed);
-
-/* The string value of an atom, quoted string or kept literal; NULL for NIL
- * and lists. */
-const char *ms_imap_tok_str (const MsImapTok *tok);
-gboolean ms_imap_tok_is (const MsImapTok *tok, const char *atom);
 
 /* Client FETCH items (an atom or a list): appends each item, upper case, to
  * `items`; returns TRUE when any item moves message content. */

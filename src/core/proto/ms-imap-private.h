@@ -120,7 +120,7 @@ void ms_imap_parser_reset_line (ImapParser *p);
 /* A new event covering the parser's logical line up to `end`. */
 MsEvent *ms_imap_line_event (ImapParser *p, MsDir dir, const char *kind, guint64 end);
 /* Tokenizes the line's text from `start`; flags ev malformed if need be. */
-GPtrArray *ms_imap_tokenize_from (ImapParser *p, gsize start, MsEvent *ev);
+MsImapToks *ms_imap_tokenize_from (ImapParser *p, gsize start, MsEvent *ev);
 void ms_imap_pending_add (MsImapDecoder *d, const char *tag, const char *command);
 /* Removes and returns the pending command with that tag, or NULL. */
 Pending *ms_imap_pending_take (MsImapDecoder *d, const char *tag);

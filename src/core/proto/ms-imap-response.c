@@ -127,12 +127,12 @@ server_untagged (MsImapDecoder *d, ImapParser *p, guint64 end, gboolean first)
     }
   else if (strcmp (kind, "FETCH") == 0)
     {
-      GPtrArray *toks = ms_imap_tokenize_from (p, rest, ev);
-      if (toks->len > 0)
-        ms_imap_fetch_response (d->structs, number, g_ptr_array_index (toks, 0), ev);
+      MsImapToks *toks = ms_imap_tokenize_from (p, rest, ev);
+      if (toks->n_items > 0)
+        ms_imap_fetch_response (d->structs, number, toks->items[0], ev);
       else
         ev->flags |= MS_EVENT_MALFORMED;
-      g_ptr_array_unref (toks);
+      ms_imap_toks_free (toks);
     }
   else if (strcmp (kind, "EXPUNGE") == 0)
     ms_imap_structures_forget_numbers (d->structs);

@@ -224,11 +224,11 @@ ms_imap_line_event (ImapParser *p, MsDir dir, const char *kind, guint64 end)
   return ev;
 }
 
-GPtrArray *
+MsImapToks *
 ms_imap_tokenize_from (ImapParser *p, gsize start, MsEvent *ev)
 {
   gboolean malformed = FALSE;
-  GPtrArray *toks = ms_imap_tokenize (p->text->str, p->text->len, start,
+  MsImapToks *toks = ms_imap_tokenize (p->text->str, p->text->len, start,
                                       (const MsImapLit *) p->lits->data, p->lits->len,
                                       &malformed);
   if (malformed)
