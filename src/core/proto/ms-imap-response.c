@@ -8,6 +8,98 @@
 
 #include "ms-imap-private.h"
 
+/* --- capability lists ----------------------------------------------------
+ *
+ * A server sends the same capability list again and again: in the greeting,
+ * in answer to CAPABILITY, after login, in every session. Each thread keeps
+ * the last few lists it turned into JSON arrays, and events share them
+ * (JSON nodes are reference-counted, and nothing changes them). */
+
+#define CAPS_KEPT 4
+
+typedef struct {
+  char *text[CAPS_KEPT];
+  gsize len[CAPS_KEPT];
+  JsonNode *node[CAPS_KEPT];
+  guint next;               /* slot to replace next */
+} CapsKept;
+
+static void
+caps_kept_free (gpointer data)
+{
+  CapsKept *k = data;
+  for (guint i = 0; i < CAPS_KEPT; i++)
+    {
+      g_free (k->text[i]);
+      if (k->node[i])
+        json_node_unref (k->node[i]);
+    }
+  g_free (k);
+}
+
+static GPrivate caps_key = G_PRIVATE_INIT (caps_kept_free);
+
+/* The words of t[w, end) (separated by spaces) as a JSON array. */
+static JsonNode *
+caps_build (const char *t, gsize w, gsize end)
+{
+  JsonArray *caps = json_array_new ();
+  while (w < end)
+    {
+      while (w < end && t[w] == ' ')
+        w++;
+      gsize we = w;
+      while (we < end && t[we] != ' ')
+        we++;
+      char word[128];
+      if (we > w && we - w < sizeof word && g_utf8_validate_len (t + w, we - w, NULL))
+        {
+          /* The usual case, without a copy of our own on the heap. */
+          memcpy (word, t + w, we - w);
+          word[we - w] = '\0';
+          json_array_add_string_element (caps, word);
+        }
+      else if (we > w)
+        {
+          g_autofree char *c = g_utf8_make_valid (t + w, (gssize) (we - w));
+          json_array_add_string_element (caps, c);
+        }
+      w = we;
+    }
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (node, caps);
+  return node;
+}
+
+/* Adds `capabilities`: the words of t[w, end). */
+static void
+add_capabilities (MsEvent *ev, const char *t, gsize w, gsize end)
+{
+  CapsKept *k = g_private_get (&caps_key);
+  if (k == NULL)
+    {
+      k = g_new0 (CapsKept, 1);
+      g_private_set (&caps_key, k);
+    }
+  gsize len = end - w;
+  for (guint i = 0; i < CAPS_KEPT; i++)
+    if (k->node[i] && k->len[i] == len && memcmp (k->text[i], t + w, len) == 0)
+      {
+        ms_event_add_node (ev, "capabilities", json_node_ref (k->node[i]));
+        return;
+      }
+  JsonNode *node = caps_build (t, w, end);
+  guint slot = k->next;
+  k->next = (k->next + 1) % CAPS_KEPT;
+  g_free (k->text[slot]);
+  if (k->node[slot])
+    json_node_unref (k->node[slot]);
+  k->text[slot] = g_memdup2 (t + w, len);
+  k->len[slot] = len;
+  k->node[slot] = json_node_ref (node);
+  ms_event_add_node (ev, "capabilities", node);
+}
+
 /* --- server lines -------------------------------------------------------- */
 
 /* Parses "[CODE …]" at text[s]; adds `code` (and `capabilities`). */
@@ -26,33 +118,7 @@ add_resp_code (MsEvent *ev, const char *t, gsize len, gsize s)
       gsize close = e;
       while (close < len && t[close] != ']')
         close++;
-      JsonArray *caps = json_array_new ();
-      gsize w = e;
-      while (w < close)
-        {
-          while (w < close && t[w] == ' ')
-            w++;
-          gsize we = w;
-          while (we < close && t[we] != ' ')
-            we++;
-          char word[128];
-          if (we > w && we - w < sizeof word && g_utf8_validate_len (t + w, we - w, NULL))
-            {
-              /* The usual case, without a copy of our own on the heap. */
-              memcpy (word, t + w, we - w);
-              word[we - w] = '\0';
-              json_array_add_string_element (caps, word);
-            }
-          else if (we > w)
-            {
-              g_autofree char *c = g_utf8_make_valid (t + w, (gssize) (we - w));
-              json_array_add_string_element (caps, c);
-            }
-          w = we;
-        }
-      JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-      json_node_take_array (node, caps);
-      ms_event_add_node (ev, "capabilities", node);
+      add_capabilities (ev, t, e, close);
     }
 }
 
@@ -118,13 +184,7 @@ server_untagged (MsImapDecoder *d, ImapParser *p, guint64 end, gboolean first)
   if (is_status (kind))
     add_resp_code (ev, t, len, rest);
   else if (strcmp (kind, "CAPABILITY") == 0)
-    {
-      /* Same shape as the response code: reuse its parser on "[…". */
-      g_autofree char *fake = g_strdup_printf ("[CAPABILITY %.*s]", (int) (len - rest), t + rest);
-      gsize flen = strlen (fake);
-      add_resp_code (ev, fake, flen, 0);
-      ms_event_remove (ev, "code");
-    }
+    add_capabilities (ev, t, rest, len);
   else if (strcmp (kind, "FETCH") == 0)
     {
       MsImapToks *toks = ms_imap_tokenize_from (p, rest, ev);
