@@ -88,6 +88,10 @@ void ms_event_set_info (MsEvent *ev, const char *info);              /* copies *
 void ms_event_take_info (MsEvent *ev, char *info);                   /* owns */
 void ms_event_set_infof (MsEvent *ev, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 void ms_event_set_range (MsEvent *ev, guint64 offset, guint64 length);
+/* Frees the lesson's summary and note (set to NULL): for a program that has
+ * written them out and hands the event back to the thread that made it,
+ * so that each thread frees what it allocated. */
+void ms_event_clear_narration (MsEvent *ev);
 
 /* Adders; each returns the new field so callers can set off/len. Strings are
  * copied; ms_event_add_strn copies `len` bytes and replaces invalid UTF-8. */

@@ -82,7 +82,13 @@ relay_write (gpointer data)
           return NULL;
         }
       for (guint i = 0; i < batch->len; i++)
-        ms_cli_narrate (g_ptr_array_index (batch, i), r->narration);
+        {
+          MsEvent *ev = g_ptr_array_index (batch, i);
+          ms_cli_narrate (ev, r->narration);
+          /* The lesson made these strings on this thread: free them here
+           * (the decoding thread frees the rest of the event). */
+          ms_event_clear_narration (ev);
+        }
       g_async_queue_push (r->empty, batch);   /* the decoding thread drops them */
     }
 }

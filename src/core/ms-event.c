@@ -189,6 +189,13 @@ ms_event_set_range (MsEvent *ev, guint64 offset, guint64 length)
   ev->length = length;
 }
 
+void
+ms_event_clear_narration (MsEvent *ev)
+{
+  g_clear_pointer (&ev->summary, g_free);
+  g_clear_pointer (&ev->note, g_free);
+}
+
 static MsField *
 add_field (MsEvent *ev, const char *name, MsValType type)
 {

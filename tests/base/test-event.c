@@ -125,6 +125,26 @@ test_cursor (void)
   g_assert_false (c.failed);
 }
 
+/* Once written out, the lesson's strings can go; the rest stays. */
+static void
+test_clear_narration (void)
+{
+  g_autoptr (MsEvent) ev = ms_event_new (MS_PROTO_POP3, MS_DIR_C2S, "command");
+  ms_event_add_str (ev, "command", "RETR");
+  ev->summary = g_strdup ("The client asks for message 1.");
+  ev->note = g_strdup ("POP3 has no partial fetch.");
+  ev->step = MS_STEP_FETCH;
+
+  ms_event_clear_narration (ev);
+  g_assert_null (ev->summary);
+  g_assert_null (ev->note);
+  g_assert_cmpint (ev->step, ==, MS_STEP_FETCH);
+  g_assert_cmpstr (ms_event_get_str (ev, "command"), ==, "RETR");
+  g_autofree char *line = json_line (ev, FALSE);
+  g_assert_nonnull (strstr (line, "\"summary\":\"\""));
+  ms_event_clear_narration (ev);   /* twice is harmless */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +152,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/fields", test_fields);
   g_test_add_func ("/event/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/event/mask", test_mask);
+  g_test_add_func ("/event/clear-narration", test_clear_narration);
   g_test_add_func ("/types/names", test_names);
   g_test_add_func ("/cursor/bounds", test_cursor);
   return g_test_run ();
