@@ -19,14 +19,17 @@
 char *
 ms_narration_format_count (guint64 n, char *buf, gsize size)
 {
-  char digits[32];
-  g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, n);
-  gsize len = strlen (digits), o = 0;
+  /* Nearly every line has a count: no printf for it. */
+  char rev[24];   /* the digits, last first */
+  gsize len = 0, o = 0;
+  do
+    rev[len++] = (char) ('0' + n % 10);
+  while ((n /= 10) != 0);
   for (gsize i = 0; i < len && o + 2 < size; i++)
     {
       if (i > 0 && (len - i) % 3 == 0)
         buf[o++] = ',';
-      buf[o++] = digits[i];
+      buf[o++] = rev[len - 1 - i];
     }
   buf[o] = '\0';
   return buf;
