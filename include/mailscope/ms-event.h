@@ -85,6 +85,7 @@ void     ms_event_unref (MsEvent *ev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEvent, ms_event_unref)
 
 void ms_event_set_info (MsEvent *ev, const char *info);              /* copies */
+void ms_event_set_info_len (MsEvent *ev, const char *info, gsize len); /* copies; no NUL inside */
 void ms_event_take_info (MsEvent *ev, char *info);                   /* owns */
 void ms_event_set_infof (MsEvent *ev, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 void ms_event_set_range (MsEvent *ev, guint64 offset, guint64 length);

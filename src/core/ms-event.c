@@ -121,7 +121,8 @@ ms_event_unref (MsEvent *ev)
   if (ev == NULL || !g_atomic_int_dec_and_test (&ev->ref_count))
     return;
   EventBlock *b = (EventBlock *) ev;
-  g_free (ev->info);
+  if (!in_room (ev, ev->info))
+    g_free (ev->info);
   g_free (ev->summary);
   g_free (ev->note);
   if (ev->fields)
@@ -158,17 +159,34 @@ event_strndup (MsEvent *ev, const char *s, gsize len)
   return g_strndup (s, len);
 }
 
+static void
+info_clear (MsEvent *ev)
+{
+  if (!in_room (ev, ev->info))
+    g_free (ev->info);
+  ev->info = NULL;
+}
+
 void
 ms_event_set_info (MsEvent *ev, const char *info)
 {
-  g_free (ev->info);
-  ev->info = g_strdup (info);
+  if (info)
+    ms_event_set_info_len (ev, info, strlen (info));
+  else
+    info_clear (ev);
+}
+
+void
+ms_event_set_info_len (MsEvent *ev, const char *info, gsize len)
+{
+  info_clear (ev);
+  ev->info = event_strndup (ev, info, len);
 }
 
 void
 ms_event_take_info (MsEvent *ev, char *info)
 {
-  g_free (ev->info);
+  info_clear (ev);
   ev->info = info;
 }
 
@@ -177,7 +195,7 @@ ms_event_set_infof (MsEvent *ev, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  g_free (ev->info);
+  info_clear (ev);
   ev->info = g_strdup_vprintf (fmt, ap);
   va_end (ap);
 }

@@ -178,11 +178,11 @@ append_visible (GString *out, const char *t, gsize s, gsize e, gsize *budget)
   return TRUE;
 }
 
-/* The Info text: the line as sent, literals as "{n}⟨…⟩", shortened. */
-static char *
-make_info (const ImapParser *p)
+/* The Info text: the line as sent, literals as "{n}⟨…⟩", shortened;
+ * written into `out`. */
+static void
+make_info (const ImapParser *p, GString *out)
 {
-  GString *out = g_string_sized_new (MIN (p->text->len, MS_IMAP_INFO_MAX) + 16);
   gsize budget = MS_IMAP_INFO_MAX, s = 0;
   gboolean full = TRUE;
   for (guint i = 0; i < p->lits->len && full; i++)
@@ -197,7 +197,29 @@ make_info (const ImapParser *p)
     full = append_visible (out, p->text->str, s, p->text->len, &budget);
   if (!full || p->overlong)
     g_string_append (out, "\xe2\x80\xa6");  /* … */
-  return g_string_free (out, FALSE);
+}
+
+static void
+info_buffer_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* One buffer per thread to write Info texts in: the event keeps a copy (in
+ * its own block when it fits). Returned empty. */
+static GPrivate info_key = G_PRIVATE_INIT (info_buffer_free);
+
+static GString *
+info_buffer (void)
+{
+  GString *info = g_private_get (&info_key);
+  if (info == NULL)
+    {
+      info = g_string_sized_new (MS_IMAP_INFO_MAX * 4 + 16);
+      g_private_set (&info_key, info);
+    }
+  g_string_truncate (info, 0);
+  return info;
 }
 
 static guint64
@@ -218,7 +240,9 @@ ms_imap_line_event (ImapParser *p, MsDir dir, const char *kind, guint64 end)
   ev->flags |= p->flags;
   if (p->overlong || p->bad)
     ev->flags |= MS_EVENT_MALFORMED;
-  ms_event_take_info (ev, make_info (p));
+  GString *info = info_buffer ();
+  make_info (p, info);
+  ms_event_set_info_len (ev, info->str, info->len);
   if (p->lits->len > 0)
     ms_event_add_int (ev, "literal_bytes", (gint64) line_literal_bytes (p));
   return ev;
