@@ -28,6 +28,9 @@ command -v tshark >/dev/null || { echo "decode.sh: tshark missing (tools/setup-d
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# The machine's load before any of the runs below add to it.
+load=$(cut -d' ' -f1 /proc/loadavg)
+
 # Warm-up run: fills the page cache, and tells which server ports carry IMAP or POP3
 # so tshark can be told about non-standard ones.
 "$cli" decode --format json "$file" > "$tmp/events.json"
@@ -108,7 +111,6 @@ rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
 frames=$("$raw" "$file" | cut -d' ' -f1)
 size=$(stat -c %s "$file")
 
-load=$(cut -d' ' -f1 /proc/loadavg)
 # shellcheck disable=SC2086 # each *_ns and $ratio_milli is "best median"
 python3 - $ms_ns $tshark_ns $raw_ns "$rss_kib" "$frames" "$size" "$events" "$RUNS" $text_ns \
   $ratio_milli "$TSHARK_RUNS" "$load" <<'PY'
@@ -117,7 +119,7 @@ import sys
  text, text_med, ratio_best, ratio_med, tshark_runs) = (int(a) for a in sys.argv[1:17])
 load = sys.argv[17]
 mib = size / 1048576
-print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events; load average %s"
+print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events; load average before: %s"
       % (frames, mib, events, load))
 print("best of %d (tshark %d): mailscope-cli %.3f s, tshark %.2f s, pcap-read %.3f s"
       % (runs, tshark_runs, ms / 1e9, tshark / 1e9, raw / 1e9))
