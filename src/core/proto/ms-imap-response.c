@@ -94,7 +94,8 @@ add_capabilities (MsEvent *ev, const char *t, gsize w, gsize end)
   g_free (k->text[slot]);
   if (k->node[slot])
     json_node_unref (k->node[slot]);
-  k->text[slot] = g_memdup2 (t + w, len);
+  k->text[slot] = g_malloc (len + 1);   /* never NULL, even for no words */
+  memcpy (k->text[slot], t + w, len);
   k->len[slot] = len;
   k->node[slot] = json_node_ref (node);
   ms_event_add_node (ev, "capabilities", node);
