@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <time.h>
 #include <glib/gi18n-lib.h>
 
 #include "mailscope/ms-source.h"
@@ -78,7 +77,6 @@ relay_write (gpointer data)
       if (batch->len == 0)
         {
           g_async_queue_push (r->empty, batch);
-          { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); if (g_getenv("XT")) fprintf (stderr, "W %.1f ", ts.tv_sec*1e3+ts.tv_nsec/1e6); }
           return NULL;
         }
       for (guint i = 0; i < batch->len; i++)
@@ -315,7 +313,6 @@ ms_cmd_decode (int argc, char **argv)
       break;
     }
   ms_pipeline_finish (pipe);
-  { struct timespec ts; clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts); if (g_getenv("XT")) fprintf (stderr, "D %.1f ", ts.tv_sec*1e3+ts.tv_nsec/1e6); }
   if (relay)
     relay_finish (relay);
 
