@@ -259,17 +259,16 @@ set_open_error (GError **error, const char *path, int saved)
                _("cannot open %s: %s"), path, g_strerror (saved));
 }
 
-/* Opens a capture file: NULL with a one-line error when it is missing,
- * unreadable, not a capture, damaged at the start or of a foreign link type. */
-MsSource *
-ms_source_open_file (const char *path, GError **error)
+/* Reads the capture open on `fd` (taken over) through stdio and a large
+ * buffer. */
+static MsSource *
+open_buffered (int fd, const char *path, GError **error)
 {
-  g_return_val_if_fail (path != NULL, NULL);
-
-  FILE *fp = g_fopen (path, "rb");
+  FILE *fp = fdopen (fd, "rb");
   if (fp == NULL)
     {
       set_open_error (error, path, errno);
+      close (fd);
       return NULL;
     }
   char *buffer = g_malloc (MS_SOURCE_FILE_BUFFER);
@@ -277,36 +276,51 @@ ms_source_open_file (const char *path, GError **error)
   return open_stream (fp, buffer, path, error);
 }
 
+static int
+open_fd (const char *path, GError **error)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    set_open_error (error, path, errno);
+  return fd;
+}
+
+/* Opens a capture file: NULL with a one-line error when it is missing,
+ * unreadable, not a capture, damaged at the start or of a foreign link type. */
+MsSource *
+ms_source_open_file (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  int fd = open_fd (path, error);
+  return fd < 0 ? NULL : open_buffered (fd, path, error);
+}
+
 MsSource *
 ms_source_open_mapped (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  int fd = open_fd (path, error);
   if (fd < 0)
-    {
-      set_open_error (error, path, errno);
-      return NULL;
-    }
+    return NULL;
+  /* A pipe, a FIFO or an empty file is read as ms_source_open_file reads
+   * it, from the same descriptor: a FIFO's writer must not see it closed. */
   struct stat st;
-  void *map = MAP_FAILED;
-  gsize len = 0;
-  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0
-      && (guint64) st.st_size <= G_MAXSIZE)
-    {
-      len = (gsize) st.st_size;
-      map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    }
-  close (fd);
-  if (map == MAP_FAILED)
-    return ms_source_open_file (path, error);   /* a pipe, an empty file, … */
-  madvise (map, len, MADV_SEQUENTIAL);
-  FILE *fp = fmemopen (map, len, "r");
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size <= 0
+      || (guint64) st.st_size > G_MAXSIZE)
+    return open_buffered (fd, path, error);
+  gsize len = (gsize) st.st_size;
+  void *map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  FILE *fp = map != MAP_FAILED ? fmemopen (map, len, "r") : NULL;
   if (fp == NULL)
     {
-      munmap (map, len);
-      return ms_source_open_file (path, error);
+      if (map != MAP_FAILED)
+        munmap (map, len);
+      return open_buffered (fd, path, error);
     }
+  close (fd);   /* the mapping stays */
+  madvise (map, len, MADV_SEQUENTIAL);
   MsSource *src = open_stream (fp, NULL, path, error);
   if (src == NULL)
     munmap (map, len);
