@@ -214,7 +214,7 @@ ms_cmd_decode (int argc, char **argv)
 
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
-  g_option_context_set_summary (ctx, _("Explain the mail sessions (IMAP, POP3, DNS, TLS) recorded in a pcap or pcapng file, one step at a time."));
+  g_option_context_set_summary (ctx, _("Explain the mail sessions (IMAP, POP3, DNS, TLS) recorded in a pcap or pcapng file (or \"-\" for standard input), one step at a time."));
   g_option_context_set_description (ctx, _("With --summary, the text format prints the narration first and then one summary table per session; the json format adds one \"session-summary\" object per session after the events.\n\nExit status: 0 on success; 1 when the file is missing, is not a capture or has an unsupported link type; 2 for a bad command line, or when the capture is cut short (everything before the cut is still decoded)."));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   g_option_context_set_help_enabled (ctx, TRUE);
@@ -257,8 +257,10 @@ ms_cmd_decode (int argc, char **argv)
       return MS_CLI_EXIT_USAGE;
     }
 
-  catch_shortened_file (files[0]);
-  MsSource *src = ms_source_open_mapped (files[0], &error);
+  /* "-" is standard input, read like any pipe. */
+  const char *path = strcmp (files[0], "-") == 0 ? "/dev/stdin" : files[0];
+  catch_shortened_file (path);
+  MsSource *src = ms_source_open_mapped (path, &error);
   if (src == NULL)
     {
       ms_cli_error ("%s", error->message);

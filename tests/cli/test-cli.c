@@ -29,22 +29,30 @@ result_clear (Result *r)
   g_free (r->err);
 }
 
-/* Runs mailscope-cli with the NULL-terminated arguments; `language` sets
- * LANGUAGE (NULL keeps the test environment's). */
+/* A pipe's bytes as a string ("" when there were none). */
+static char *
+bytes_text (GBytes *b)
+{
+  gsize len = 0;
+  const char *data = b ? g_bytes_get_data (b, &len) : NULL;
+  return g_strndup (data ? data : "", len);
+}
+
+/* Runs mailscope-cli with the NULL-terminated arguments in `ap`; `language`
+ * sets LANGUAGE (NULL keeps the test environment's), `input` (or NULL) is
+ * its standard input. */
 static Result
-run_cli (const char *language, const char *first, ...)
+run_cli_va (const char *language, GBytes *input, const char *first, va_list ap)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_ptr_array_add (argv, cli_path);
-  va_list ap;
-  va_start (ap, first);
   for (const char *a = first; a; a = va_arg (ap, const char *))
     g_ptr_array_add (argv, (gpointer) a);
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
 
   g_autoptr (GSubprocessLauncher) l =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
+                               | (input ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
   g_autofree char *localedir = g_build_filename (g_getenv ("MS_BUILD_ROOT"), "po", NULL);
   g_subprocess_launcher_setenv (l, "MAILSCOPE_LOCALEDIR", localedir, TRUE);
   g_subprocess_launcher_setenv (l, "LC_ALL", "C.UTF-8", TRUE);
@@ -55,10 +63,34 @@ run_cli (const char *language, const char *first, ...)
                                                             &error);
   g_assert_no_error (error);
   Result r = { 0 };
-  g_subprocess_communicate_utf8 (p, NULL, NULL, &r.out, &r.err, &error);
+  g_autoptr (GBytes) out = NULL, err = NULL;
+  g_subprocess_communicate (p, input, NULL, &out, &err, &error);
   g_assert_no_error (error);
+  r.out = bytes_text (out);
+  r.err = bytes_text (err);
   g_assert_true (g_subprocess_get_if_exited (p));
   r.status = g_subprocess_get_exit_status (p);
+  return r;
+}
+
+static Result
+run_cli (const char *language, const char *first, ...)
+{
+  va_list ap;
+  va_start (ap, first);
+  Result r = run_cli_va (language, NULL, first, ap);
+  va_end (ap);
+  return r;
+}
+
+/* The same with `input` on standard input. */
+static Result
+run_cli_input (GBytes *input, const char *first, ...)
+{
+  va_list ap;
+  va_start (ap, first);
+  Result r = run_cli_va (NULL, input, first, ap);
+  va_end (ap);
   return r;
 }
 
@@ -282,6 +314,32 @@ test_shortened (void)
   g_unlink (fifo);
 }
 
+/* "-" reads standard input; a pipe is read like a file (without the
+ * sniffing rewind a pipe cannot do), and what is not a capture is named so. */
+static void
+test_stdin (void)
+{
+  g_autofree char *path = data ("imap.pcap");
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  g_autoptr (GBytes) capture = g_bytes_new (bytes, len);
+
+  Result file = run_cli (NULL, "decode", "--format", "json", path, NULL);
+  Result piped = run_cli_input (capture, "decode", "--format", "json", "-", NULL);
+  g_assert_cmpint (piped.status, ==, 0);
+  g_assert_cmpstr (piped.err, ==, "");
+  g_assert_cmpstr (piped.out, ==, file.out);
+  result_clear (&file);
+  result_clear (&piped);
+
+  g_autoptr (GBytes) text = g_bytes_new_static ("hello, this is text\n", 20);
+  Result r = run_cli_input (text, "decode", "-", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  assert_one_line (r.err, "/dev/stdin is not a pcap or pcapng capture");
+  result_clear (&r);
+}
+
 /* --- real captures ----------------------------------------------------- */
 
 static void
@@ -455,6 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/error/options", test_bad_options);
   g_test_add_func ("/cli/truncated", test_truncated);
   g_test_add_func ("/cli/shortened", test_shortened);
+  g_test_add_func ("/cli/stdin", test_stdin);
   g_test_add_func ("/cli/json/imap", test_json_imap);
   g_test_add_func ("/cli/json/pop3-dns", test_json_pop3_dns);
   g_test_add_func ("/cli/mask-secrets", test_mask_secrets);

@@ -192,22 +192,28 @@ release_read_pages (MsSource *src)
 
 /* Reads a capture file through `fp` (its stdio buffer, if ours, is
  * `buffer`): sniffs the magic, hands the stream to libpcap and checks the
- * link type. Takes fp and buffer over, on failure too. */
+ * link type. Takes fp and buffer over, on failure too. A pipe cannot be
+ * rewound after the sniff: libpcap alone reads its header, and it has no
+ * file offsets. */
 static MsSource *
 open_stream (FILE *fp, char *buffer, const char *path, GError **error)
 {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
-  guint8 magic[MS_SOURCE_MAGIC_LEN];
+  guint8 magic[MS_SOURCE_MAGIC_LEN] = { 0 };
   MsSource *src;
-  MsFileKind kind;
+  MsFileKind kind = MS_FILE_NONE;
+  gboolean seekable = fseeko (fp, 0, SEEK_CUR) == 0;
   gsize n;
 
   /* Only the thread reading the source uses the stream: spare stdio its
    * lock around every read (two per frame once the program has threads). */
   __fsetlocking (fp, FSETLOCKING_BYCALLER);
-  n = fread (magic, 1, sizeof magic, fp);
-  kind = ms_sniff_magic (magic, n);
-  if (kind == MS_FILE_NONE)
+  if (seekable)
+    {
+      n = fread (magic, 1, sizeof magic, fp);
+      kind = ms_sniff_magic (magic, n);
+    }
+  if (seekable && kind == MS_FILE_NONE)
     {
       int saved = ferror (fp) ? errno : 0;
       fclose (fp);
@@ -220,7 +226,8 @@ open_stream (FILE *fp, char *buffer, const char *path, GError **error)
                      _("%s is not a pcap or pcapng capture"), path);
       return NULL;
     }
-  rewind (fp);
+  if (seekable)
+    rewind (fp);
 
   src = g_new0 (MsSource, 1);
   src->name = g_strdup (path);
@@ -234,8 +241,12 @@ open_stream (FILE *fp, char *buffer, const char *path, GError **error)
     {
       fclose (fp);
       g_strchomp (errbuf);
-      g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
-                   _("%s is a damaged capture: %s"), path, errbuf);
+      if (!seekable && strstr (errbuf, "unknown file format") != NULL)
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                     _("%s is not a pcap or pcapng capture"), path);
+      else
+        g_set_error (error, MS_SOURCE_ERROR, MS_SOURCE_ERROR_OPEN,
+                     _("%s is a damaged capture: %s"), path, errbuf);
       ms_source_close (src);
       return NULL;
     }
