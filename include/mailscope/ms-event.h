@@ -127,6 +127,10 @@ JsonObject *ms_event_to_json (const MsEvent *ev, gboolean mask_secrets);
 typedef struct _MsEventJson MsEventJson;
 MsEventJson *ms_event_json_new (void);
 JsonNode    *ms_event_json_update (MsEventJson *json, const MsEvent *ev, gboolean mask_secrets);
+/* Updates as ms_event_json_update does and appends the object's JSON text
+ * to `out` (each layout keeps a json-glib generator of its own). */
+void         ms_event_json_write (MsEventJson *json, const MsEvent *ev, gboolean mask_secrets,
+                                  GString *out);
 void         ms_event_json_free (MsEventJson *json);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsEventJson, ms_event_json_free)
 

@@ -347,6 +347,7 @@ struct _Layout {
                          * addresses spares comparing the text */
   gboolean *is_value;
   JsonNode **values;    /* per member: its value node, or NULL when replaced */
+  JsonGenerator *gen;   /* writes root (ms_event_json_write), made on first use */
 };
 
 struct _MsEventJson {
@@ -364,6 +365,7 @@ layout_free (gpointer data)
     {
       Layout *next = l->next;
       json_node_unref (l->root);
+      g_clear_object (&l->gen);
       g_strfreev (l->names);
       g_free (l->given);
       g_free (l->is_value);
@@ -448,11 +450,10 @@ ms_event_json_free (MsEventJson *j)
   g_free (j);
 }
 
-JsonNode *
-ms_event_json_update (MsEventJson *j, const MsEvent *ev, gboolean mask_secrets)
+/* Fills the object of ev's layout with ev's values. */
+static Layout *
+layout_update (MsEventJson *j, const MsEvent *ev, gboolean mask_secrets)
 {
-  g_return_val_if_fail (j != NULL && ev != NULL, NULL);
-
   list_members (ev, j->members, &j->text);
   gpointer hash = GUINT_TO_POINTER (layout_hash (j->members));
   Layout *first = g_hash_table_lookup (j->layouts, hash), *l = first;
@@ -481,5 +482,28 @@ ms_event_json_update (MsEventJson *j, const MsEvent *ev, gboolean mask_secrets)
       else
         json_object_set_member (l->object, m->name, member_node (ev, m, mask_secrets));
     }
-  return l->root;
+  return l;
+}
+
+JsonNode *
+ms_event_json_update (MsEventJson *j, const MsEvent *ev, gboolean mask_secrets)
+{
+  g_return_val_if_fail (j != NULL && ev != NULL, NULL);
+  return layout_update (j, ev, mask_secrets)->root;
+}
+
+void
+ms_event_json_write (MsEventJson *j, const MsEvent *ev, gboolean mask_secrets, GString *out)
+{
+  g_return_if_fail (j != NULL && ev != NULL && out != NULL);
+  Layout *l = layout_update (j, ev, mask_secrets);
+  /* The generator keeps a copy of the root sharing the object, which is
+   * updated in place: it never needs a new root. Consecutive events seldom
+   * share a layout, and a generator per layout spares setting one. */
+  if (l->gen == NULL)
+    {
+      l->gen = json_generator_new ();
+      json_generator_set_root (l->gen, l->root);
+    }
+  json_generator_to_gstring (l->gen, out);
 }

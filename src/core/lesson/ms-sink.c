@@ -51,7 +51,6 @@ struct _MsSink {
   JsonGenerator *gen;     /* for summaries */
   JsonNode *root;         /* for summaries */
   MsEventJson *events;    /* one reused object per member layout */
-  GHashTable *gens;       /* layout object → a JsonGenerator holding it */
 
   /* text */
   GHashTable *held;       /* session id → Held* */
@@ -105,7 +104,6 @@ sink_new (SinkKind kind, FILE *fp, GOutputStream *out, MsLesson *lesson, guint f
       sink->gen = json_generator_new ();
       sink->root = json_node_new (JSON_NODE_OBJECT);
       sink->events = ms_event_json_new ();
-      sink->gens = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
     }
   else
     sink->held = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, held_free);
@@ -128,48 +126,14 @@ ms_sink_new_json_stream (GOutputStream *out, MsLesson *lesson, guint flags)
   return sink_new (SINK_JSON, NULL, out, lesson, flags);
 }
 
-/* Appends one line: `root` (an object node) as JSON and a newline. */
-static void
-json_line_node (MsSink *sink, JsonGenerator *gen, JsonNode *root)
-{
-  /* The generator keeps a copy of its root sharing the same object, so an
-   * object updated in place needs no new root (and while the generator
-   * holds the object, no other object can take its address). */
-  JsonNode *now = json_generator_get_root (gen);
-  if (now == NULL || json_node_get_object (now) != json_node_get_object (root))
-    json_generator_set_root (gen, root);
-  json_generator_to_gstring (gen, sink->buf);
-  g_string_append_c (sink->buf, '\n');
-}
-
-/* Generators kept, one per layout object: consecutive events seldom share
- * a layout, and giving one generator a new root each time costs more than
- * keeping several. Past this many they all go (the layouts they hold may
- * no longer be in use). */
-#define MS_SINK_GENERATORS 64
-
-/* Appends one event's line from its reused layout object. */
-static void
-json_event_line (MsSink *sink, JsonNode *root)
-{
-  JsonObject *o = json_node_get_object (root);
-  JsonGenerator *gen = g_hash_table_lookup (sink->gens, o);
-  if (gen == NULL)
-    {
-      if (g_hash_table_size (sink->gens) >= MS_SINK_GENERATORS)
-        g_hash_table_remove_all (sink->gens);
-      gen = json_generator_new ();
-      /* The generator holds the object: its address stays its own. */
-      g_hash_table_insert (sink->gens, o, gen);
-    }
-  json_line_node (sink, gen, root);
-}
-
+/* Appends one summary line: `o` as JSON and a newline. */
 static void
 json_line (MsSink *sink, JsonObject *o)
 {
   json_node_take_object (sink->root, o);
-  json_line_node (sink, sink->gen, sink->root);
+  json_generator_set_root (sink->gen, sink->root);
+  json_generator_to_gstring (sink->gen, sink->buf);
+  g_string_append_c (sink->buf, '\n');
 }
 
 /* --- text -------------------------------------------------------------- */
@@ -400,8 +364,11 @@ ms_sink_event (MsSink *sink, MsEvent *ev)
   if (sink->error)
     return FALSE;
   if (sink->kind == SINK_JSON)
-    json_event_line (sink, ms_event_json_update (sink->events, ev,
-                                                 (sink->flags & MS_SINK_MASK_SECRETS) != 0));
+    {
+      ms_event_json_write (sink->events, ev, (sink->flags & MS_SINK_MASK_SECRETS) != 0,
+                           sink->buf);
+      g_string_append_c (sink->buf, '\n');
+    }
   else
     text_event (sink, ev);
   return sink_maybe_flush (sink);
@@ -463,8 +430,6 @@ ms_sink_free (MsSink *sink)
     return;
   if (sink->held)
     g_hash_table_unref (sink->held);   /* frees each Held */
-  if (sink->gens)
-    g_hash_table_unref (sink->gens);
   if (sink->gen)
     g_object_unref (sink->gen);
   if (sink->root)
