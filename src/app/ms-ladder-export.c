@@ -37,6 +37,17 @@ export_draw (MsLadder *self, cairo_t *cr, const Layout *l, double height,
   self->selected = keep;
 }
 
+/* TRUE when the surface was written; else a one-line error. */
+static gboolean
+export_status (cairo_status_t st, const char *path, GError **error)
+{
+  if (st == CAIRO_STATUS_SUCCESS)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot write %s: %s"), path,
+               cairo_status_to_string (st));
+  return FALSE;
+}
+
 gboolean
 ms_ladder_export_png (MsLadder *self, const char *path, int *width, int *height,
                       GError **error)
@@ -58,13 +69,7 @@ ms_ladder_export_png (MsLadder *self, const char *path, int *width, int *height,
     *height = cairo_image_surface_get_height (surface);
   cairo_surface_destroy (surface);
   pango_font_description_free (font);
-  if (st != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot write %s: %s"), path,
-                   cairo_status_to_string (st));
-      return FALSE;
-    }
-  return TRUE;
+  return export_status (st, path, error);
 }
 
 gboolean
@@ -83,11 +88,5 @@ ms_ladder_export_svg (MsLadder *self, const char *path, GError **error)
   cairo_status_t st = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
   pango_font_description_free (font);
-  if (st != CAIRO_STATUS_SUCCESS)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot write %s: %s"), path,
-                   cairo_status_to_string (st));
-      return FALSE;
-    }
-  return TRUE;
+  return export_status (st, path, error);
 }

@@ -61,18 +61,20 @@ ms_shared_column_create_tags (GtkTextBuffer *buffer)
   gtk_text_buffer_create_tag (buffer, "pushed", "weight", PANGO_WEIGHT_BOLD, NULL);
   gtk_text_buffer_create_tag (buffer, "lock", "weight", PANGO_WEIGHT_BOLD, NULL);
   gtk_text_buffer_create_tag (buffer, "refusal", "weight", PANGO_WEIGHT_BOLD, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-change", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_CHANGE_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-pushed", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_PUSHED_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-lock", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_LOCK_COLOR, NULL);
-  gtk_text_buffer_create_tag (buffer, "marker-refusal", "family", "Sans", "weight",
-                              PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
-                              MS_SHARED_REFUSAL_COLOR, NULL);
+  /* White on the colour of what the marker stands for. */
+  static const struct {
+    const char *tag;
+    const char *color;
+  } markers[] = {
+    { "marker-change", MS_SHARED_CHANGE_COLOR },
+    { "marker-pushed", MS_SHARED_PUSHED_COLOR },
+    { "marker-lock", MS_SHARED_LOCK_COLOR },
+    { "marker-refusal", MS_SHARED_REFUSAL_COLOR },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (markers); i++)
+    gtk_text_buffer_create_tag (buffer, markers[i].tag, "family", "Sans", "weight",
+                                PANGO_WEIGHT_BOLD, "foreground", "#ffffff", "background",
+                                markers[i].color, NULL);
 }
 
 /* The tag colouring a step's bullet, created on first use. */

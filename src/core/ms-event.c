@@ -56,8 +56,6 @@ block_free (EventBlock *b)
   g_free (b);
 }
 
-#define MS_EVENT_REUSE MS_REUSE_BLOCKS
-
 static void
 spares_free (gpointer data)
 {
@@ -85,7 +83,7 @@ MsEvent *
 ms_event_new (MsProto proto, MsDir dir, const char *kind)
 {
   EventBlock *b = NULL;
-  if (MS_EVENT_REUSE)
+  if (MS_REUSE_BLOCKS)
     {
       GPtrArray *spares = thread_spares ();
       if (spares->len > 0)
@@ -130,12 +128,12 @@ ms_event_unref (MsEvent *ev)
       for (guint i = 0; i < ev->fields->len; i++)
         field_clear (ev, &g_array_index (ev->fields, MsField, i));
       g_array_set_size (ev->fields, 0);
-      if (b->spare_fields == NULL && MS_EVENT_REUSE)
+      if (b->spare_fields == NULL && MS_REUSE_BLOCKS)
         b->spare_fields = ev->fields;
       else
         g_array_unref (ev->fields);
     }
-  GPtrArray *spares = MS_EVENT_REUSE ? thread_spares () : NULL;
+  GPtrArray *spares = MS_REUSE_BLOCKS ? thread_spares () : NULL;
   if (spares && spares->len < MS_EVENT_SPARES)
     g_ptr_array_add (spares, b);
   else

@@ -471,16 +471,23 @@ ms_mailbox_rescan (MsMailbox *mb, GError **error)
   return ok && changed;
 }
 
-GBytes *
-ms_mailbox_read (MsMailbox *mb, guint32 uid, GError **error)
+/* ms_mailbox_find, with MS_MAILDIR_ERROR_NOT_FOUND when there is none. */
+static gint
+find_or_fail (MsMailbox *mb, guint32 uid, GError **error)
 {
   gint idx = ms_mailbox_find (mb, uid);
   if (idx < 0)
-    {
-      g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_NOT_FOUND, _("no message with UID %u"),
-                   uid);
-      return NULL;
-    }
+    g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_NOT_FOUND, _("no message with UID %u"),
+                 uid);
+  return idx;
+}
+
+GBytes *
+ms_mailbox_read (MsMailbox *mb, guint32 uid, GError **error)
+{
+  gint idx = find_or_fail (mb, uid, error);
+  if (idx < 0)
+    return NULL;
   const MsMessage *m = &g_array_index (mb->msgs, MsMessage, idx);
   g_autofree char *path = g_build_filename (mb->dir, "cur", m->name, NULL);
   GMappedFile *mf = g_mapped_file_new (path, FALSE, error);
@@ -584,13 +591,9 @@ ms_maildir_deliver (MsMaildir *md, const char *name, const guint8 *data, gsize l
 gboolean
 ms_mailbox_set_flags (MsMailbox *mb, guint32 uid, guint flags, GError **error)
 {
-  gint idx = ms_mailbox_find (mb, uid);
+  gint idx = find_or_fail (mb, uid, error);
   if (idx < 0)
-    {
-      g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_NOT_FOUND, _("no message with UID %u"),
-                   uid);
-      return FALSE;
-    }
+    return FALSE;
   MsMessage *m = &g_array_index (mb->msgs, MsMessage, idx);
   guint recent = m->flags & MS_MSG_RECENT;
   if ((m->flags & ~MS_MSG_RECENT) == (flags & ~MS_MSG_RECENT))
@@ -617,13 +620,9 @@ ms_mailbox_set_flags (MsMailbox *mb, guint32 uid, guint flags, GError **error)
 gboolean
 ms_mailbox_expunge (MsMailbox *mb, guint32 uid, GError **error)
 {
-  gint idx = ms_mailbox_find (mb, uid);
+  gint idx = find_or_fail (mb, uid, error);
   if (idx < 0)
-    {
-      g_set_error (error, MS_MAILDIR_ERROR, MS_MAILDIR_ERROR_NOT_FOUND, _("no message with UID %u"),
-                   uid);
-      return FALSE;
-    }
+    return FALSE;
   MsMessage *m = &g_array_index (mb->msgs, MsMessage, idx);
   g_autofree char *path = g_build_filename (mb->dir, "cur", m->name, NULL);
   if (unlink (path) != 0 && errno != ENOENT)

@@ -253,8 +253,8 @@ ms_imap_tokenize_from (ImapParser *p, gsize start, MsEvent *ev)
 {
   gboolean malformed = FALSE;
   MsImapToks *toks = ms_imap_tokenize (p->text->str, p->text->len, start,
-                                      (const MsImapLit *) p->lits->data, p->lits->len,
-                                      &malformed);
+                                       (const MsImapLit *) p->lits->data, p->lits->len,
+                                       &malformed);
   if (malformed)
     ev->flags |= MS_EVENT_MALFORMED;
   return toks;
