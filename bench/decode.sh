@@ -6,7 +6,8 @@
 # TSHARK_RUNS), mailscope-cli's peak RSS and the ratios the project aims for
 # (from the best times): >= 20x faster than tshark, <= 3x the raw read, peak
 # RSS < 64 MiB. The decoder and the raw read run in turns, and the ratio of
-# each round is reported too.
+# each round is reported too; then both programs' start-up and how the JSON
+# run's CPU time divides between user and kernel.
 # Make a large capture first with bench/make-capture.sh.
 set -eu
 
@@ -105,19 +106,37 @@ while [ "$i" -lt "$TSHARK_RUNS" ]; do
 done
 tshark_ns=$(best_median "$tshark_times")
 
+# Start-up: what each program costs before its first frame (mailscope-cli
+# loads some 30 shared libraries). pcap-read gets a capture with no frames.
+printf '\324\303\262\241\002\000\004\000\000\000\000\000\000\000\000\000\377\377\000\000\001\000\000\000' \
+  > "$tmp/empty.pcap"
+start_ms="" start_raw=""
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+  start_ms="$start_ms $(elapsed "$cli" --version)"
+  start_raw="$start_raw $(elapsed "$raw" "$tmp/empty.pcap")"
+  i=$((i + 1))
+done
+start_ms_ns=$(best_median "$start_ms")
+start_raw_ns=$(best_median "$start_raw")
+
 /usr/bin/time -v "$cli" decode --format json "$file" > /dev/null 2> "$tmp/time.txt"
 rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time.txt")
+user_s=$(sed -n 's/.*User time (seconds): *//p' "$tmp/time.txt")
+system_s=$(sed -n 's/.*System time (seconds): *//p' "$tmp/time.txt")
 
 frames=$("$raw" "$file" | cut -d' ' -f1)
 size=$(stat -c %s "$file")
 
 # shellcheck disable=SC2086 # each *_ns and $ratio_milli is "best median"
 python3 - $ms_ns $tshark_ns $raw_ns "$rss_kib" "$frames" "$size" "$events" "$RUNS" $text_ns \
-  $ratio_milli "$TSHARK_RUNS" "$load" <<'PY'
+  $ratio_milli "$TSHARK_RUNS" $start_ms_ns $start_raw_ns "$load" "$user_s" "$system_s" <<'PY'
 import sys
 (ms, ms_med, tshark, tshark_med, raw, raw_med, rss, frames, size, events, runs,
- text, text_med, ratio_best, ratio_med, tshark_runs) = (int(a) for a in sys.argv[1:17])
-load = sys.argv[17]
+ text, text_med, ratio_best, ratio_med, tshark_runs, start_ms, _start_ms_med, start_raw,
+ _start_raw_med) = (int(a) for a in sys.argv[1:21])
+load = sys.argv[21]
+user, system = float(sys.argv[22]), float(sys.argv[23])
 mib = size / 1048576
 print("capture: %d frames, %.1f MiB; mailscope-cli wrote %d events; load average before: %s"
       % (frames, mib, events, load))
@@ -130,4 +149,9 @@ print("mailscope vs raw read: %.1fx (target <= 3x); round by round: best %.1fx, 
       % (ms / raw, ratio_best / 1000, ratio_med / 1000))
 print("peak RSS: %d MiB (target < 64 MiB)" % round(rss / 1024))
 print("for comparison, --format text: %.3f s (%.1fx the raw read)" % (text / 1e9, text / raw))
+print("start-up (best): mailscope-cli --version %.1f ms, pcap-read of a capture with no frames %.1f ms"
+      % (start_ms / 1e6, start_raw / 1e6))
+cpu = user + system
+print("CPU of one JSON run: %.2f s user + %.2f s system (the kernel: %.0f%%)"
+      % (user, system, 100 * system / cpu if cpu else 0))
 PY
