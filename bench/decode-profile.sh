@@ -59,13 +59,15 @@ def inclusive(path, names):
 decoder, writer = total(sys.argv[1]), total(sys.argv[2])
 print("instructions: decoding thread %.0fM, writing thread %.0fM (%.2fx the decoding thread)"
       % (decoder / 1e6, writer / 1e6, writer / decoder))
-parts = [("json_generator_to_gstring", "json-glib writing the lines"),
-         ("ms_event_json_update", "filling the reused JSON objects"),
+parts = [("ms_event_json_write", "the JSON lines"),
+         ("json_generator_to_gstring", "  of which json-glib's generator"),
          ("ms_lesson_process", "the lesson (steps, summaries)")]
 found = inclusive(sys.argv[4], {name for name, _ in parts})
+missing = [name for name, _ in parts if name not in found]
+if missing:
+    sys.exit("decode-profile.sh: no %s in the writing thread's profile" % ", ".join(missing))
 for name, what in parts:
-    n = found.get(name, 0)
-    print("  writing thread, %-34s %5.1f%%  (%s)" % (what + ":", 100.0 * n / writer, name))
+    print("  writing thread, %-34s %5.1f%%  (%s)" % (what + ":", 100.0 * found[name] / writer, name))
 found = inclusive(sys.argv[3], {"ms_pipeline_feed"})
 print("  decoding thread, %-33s %5.1f%%  (ms_pipeline_feed; the rest is mostly reading the file)"
       % ("decoding the frames:", 100.0 * found.get("ms_pipeline_feed", 0) / decoder))
