@@ -100,6 +100,17 @@ data (const char *name)
   return g_build_filename (data_dir, name, NULL);
 }
 
+/* The contents of a data file. */
+static GBytes *
+data_bytes (const char *name)
+{
+  g_autofree char *path = data (name);
+  char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  return g_bytes_new_take (contents, len);
+}
+
 /* stderr is exactly one line starting with the program name. */
 static void
 assert_one_line (const char *err, const char *contains)
@@ -259,14 +270,11 @@ test_bad_options (void)
 static void
 test_truncated (void)
 {
-  g_autofree char *full = data ("imap.pcap");
-  g_autofree char *bytes = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (full, &bytes, &len, NULL));
-  g_assert_cmpuint (len, >, 20000);
+  g_autoptr (GBytes) full = data_bytes ("imap.pcap");
+  g_assert_cmpuint (g_bytes_get_size (full), >, 20000);
   g_autofree char *path = g_build_filename (tmp_dir, "cut.pcap", NULL);
   /* 20,000 bytes ends inside a record. */
-  g_assert_true (g_file_set_contents (path, bytes, 20000, NULL));
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (full, NULL), 20000, NULL));
 
   Result r = run_cli (NULL, "decode", "--format", "json", path, NULL);
   g_assert_cmpint (r.status, ==, 2);
@@ -320,10 +328,7 @@ static void
 test_stdin (void)
 {
   g_autofree char *path = data ("imap.pcap");
-  g_autofree char *bytes = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
-  g_autoptr (GBytes) capture = g_bytes_new (bytes, len);
+  g_autoptr (GBytes) capture = data_bytes ("imap.pcap");
 
   Result file = run_cli (NULL, "decode", "--format", "json", path, NULL);
   Result piped = run_cli_input (capture, "decode", "--format", "json", "-", NULL);
